@@ -1,0 +1,3 @@
+from airflow_civis.sensors.run import CivisRunSensor
+
+__all__ = ["CivisRunSensor"]

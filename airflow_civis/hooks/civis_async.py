@@ -1,0 +1,112 @@
+"""The async twin of CivisHook, for triggers: httpx, the same retry policy and errors, no sync I/O.
+
+One ``httpx.AsyncClient`` per hook; triggers that share a connection share a hook (see the trigger's
+poller), so a triggerer watching many runs keeps a handful of sockets open, not one per run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import tenacity
+from airflow.sdk import BaseHook
+
+from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
+from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
+from airflow_civis.hooks._errors import api_error_message
+from airflow_civis.hooks._retry import RetryPolicy, parse_retry_after, tenacity_arguments
+from airflow_civis.runs import RunRef
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class CivisAsyncHook(BaseHook):
+    """Async Civis API access; create with ``await CivisAsyncHook.create(conn_id)`` or use ``async with``."""
+
+    conn_name_attr = "civis_conn_id"
+    default_conn_name = "civis_default"
+    conn_type = "civis"
+    hook_name = "Civis Platform (async)"
+
+    def __init__(self, civis_conn_id: str = default_conn_name, retry: RetryPolicy | dict | None = None) -> None:
+        super().__init__()
+        self.civis_conn_id = civis_conn_id
+        self._retry_override = RetryPolicy.from_value(retry) if retry is not None else None
+        self._settings: CivisSettings | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    async def settings(self) -> CivisSettings:
+        if self._settings is None:
+            try:
+                conn = await self.aget_connection(self.civis_conn_id)
+            except Exception as err:
+                raise CivisConnectionError(
+                    f"Civis connection {self.civis_conn_id!r} could not be loaded in the triggerer ({err})."
+                ) from err
+            self._settings = settings_from_connection(conn, self._retry_override)
+            from airflow.sdk.log import amask_secret
+
+            await amask_secret(self._settings.api_key)
+        return self._settings
+
+    async def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            settings = await self.settings()
+            self._client = httpx.AsyncClient(
+                base_url=settings.base_url,
+                headers=settings.headers(),
+                verify=settings.verify,
+                timeout=settings.timeout,
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> CivisAsyncHook:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        method = method.upper()
+        settings = await self.settings()
+        client = await self.client()
+        retrying = tenacity.AsyncRetrying(**tenacity_arguments(settings.retry, self.log))
+        return await retrying(self._send, client, method, path, **kwargs)
+
+    async def _send(self, client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise CivisTransportError(
+                method, path, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
+            ) from None
+        if response.status_code >= 400:
+            raise CivisAPIError(
+                method,
+                path,
+                response.status_code,
+                api_error_message(response.content, response.reason_phrase or "error"),
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        return response
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def get_run(self, ref: RunRef) -> dict[str, Any]:
+        return await self.call("GET", ref.path)
+
+    async def cancel_run(self, ref: RunRef) -> None:
+        try:
+            await self.request("DELETE", ref.path)
+        except CivisAPIError as err:
+            if err.status not in (404, 409, 422):
+                raise

@@ -1,0 +1,45 @@
+"""Small stand-ins for what Airflow hands an operator at run time (for in-process lifecycle tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+
+class FakeTI:
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+class DictStateStore:
+    """Behaves like ``context['task_state_store']``: shared by every try of one task in one DAG run."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def set(self, key: str, value: Any, **_: Any) -> None:
+        self.data[key] = value
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+def make_context(store: DictStateStore | None = None) -> dict[str, Any]:
+    return {"ti": FakeTI(), "task_state_store": store if store is not None else DictStateStore()}
+
+
+def first_event(trigger) -> Any:
+    """Run a trigger's ``run()`` under asyncio as the triggerer does and return its first event."""
+
+    async def consume():
+        async for event in trigger.run():
+            return event
+        raise AssertionError("trigger ended without an event")
+
+    return asyncio.run(consume())

@@ -1,0 +1,49 @@
+"""The Civis API emulator as a FastAPI app: ``create_app(api_key, data_dir=None)``.
+
+Routes live in ``routers/`` (one module per API resource). Paths the real API has but the emulator
+does not implement answer 501 naming the endpoint; paths the API does not have answer 404. Every route
+needs ``Authorization: Bearer <api_key>``. The app's state is ``app.state.emulator``
+(:class:`~airflow_civis.emulator.state.EmulatorState`); call ``app.state.emulator.close()`` (or run the
+app's lifespan) to stop runs and close the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from fastapi import FastAPI
+
+from . import runners  # noqa: F401 - registers the built-in script runners
+from .errors import install_error_handlers
+from .middleware import EmulatorMiddleware
+from .routers import ALL_ROUTERS
+from .state import EmulatorState
+
+
+def create_app(api_key: str, data_dir: str | None = None) -> FastAPI:
+    if not api_key:
+        raise ValueError("the emulator needs an API key")
+    state = EmulatorState(api_key, data_dir)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="Civis API emulator", lifespan=lifespan, docs_url=None, redoc_url=None,
+        openapi_url=None, redirect_slashes=False,
+    )
+    app.state.emulator = state
+    app.state.api_key = api_key
+    install_error_handlers(app)
+    for router in ALL_ROUTERS:
+        app.include_router(router)
+
+    from .contract import install_contract
+
+    install_contract(app)
+    app.add_middleware(EmulatorMiddleware, state=state)
+    return app

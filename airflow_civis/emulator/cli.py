@@ -1,0 +1,68 @@
+"""``civis-emulator --port N --api-key KEY [--data-dir DIR]``: serve the Civis API emulator on 127.0.0.1.
+
+Prints one line ``civis-emulator ready at http://127.0.0.1:PORT`` once it accepts requests, then serves
+until SIGTERM/SIGINT. The key may come from ``CIVIS_API_KEY`` instead of ``--api-key``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+
+import uvicorn
+
+from .app import create_app
+from .server import HOST, READY_PREFIX, bind_socket, uvicorn_config
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config, base_url: str):
+        super().__init__(config)
+        self._base_url = base_url
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(f"{READY_PREFIX}{self._base_url}", flush=True)
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        """Shut down gracefully on SIGTERM/SIGINT and exit 0 (uvicorn would re-raise the signal)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="civis-emulator", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--api-key", default=None, help="API key clients must send (default: $CIVIS_API_KEY)")
+    parser.add_argument("--data-dir", default=None, help="keep state here across restarts (default: memory)")
+    args = parser.parse_args(argv)
+    api_key = args.api_key or os.environ.get("CIVIS_API_KEY")
+    if not api_key:
+        parser.error("an API key is required: --api-key or CIVIS_API_KEY")
+    app = create_app(api_key, args.data_dir)
+    sock = bind_socket(args.port)
+    base_url = f"http://{HOST}:{sock.getsockname()[1]}"
+    server = _Server(uvicorn_config(app), base_url)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        app.state.emulator.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""``/jobs``: the generic view of every job (scripts, imports, queries, ...) and its runs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ..common import paginate, query_list, respond
+from ..errors import not_found
+from ..runs import run_summary
+from . import emulator
+from .run_helpers import cancel_response, get_run_or_404, logs_response, render_outputs, start_run
+
+router = APIRouter(prefix="/jobs")
+
+
+def _archived_filter(value: str | None):
+    value = (value or "false").lower()
+    if value == "all":
+        return lambda j: True
+    want = value == "true"
+    return lambda j: bool(j.get("archived")) == want
+
+
+@router.get("")
+@router.get("/")
+def list_jobs(request: Request, q: str | None = None, hidden: bool = False, archived: str | None = None):
+    jobs = emulator(request).registry.list_jobs()
+    states = query_list(request, "state")
+    types = query_list(request, "type")
+    keep = _archived_filter(archived)
+    out = []
+    for job in jobs:
+        if states and job.get("state") not in states:
+            continue
+        if types and job.get("type") not in types:
+            continue
+        if bool(job.get("hidden")) != hidden or not keep(job):
+            continue
+        if q and q.lower() not in f"{job['id']} {job.get('name') or ''} {job['type']}".lower():
+            continue
+        out.append(job)
+    return paginate(request, out)
+
+
+def _job_or_404(request: Request, job_id: int) -> dict:
+    job = emulator(request).registry.get_job(job_id)
+    if job is None:
+        raise not_found("job")
+    return job
+
+
+@router.get("/{job_id}")
+def get_job(request: Request, job_id: int):
+    job = _job_or_404(request, job_id)
+    runs = emulator(request).registry.list_runs(job_id)
+    job = dict(job, runs=[run_summary(r) for r in reversed(runs)][:10])
+    return respond(request, job)
+
+
+@router.post("/{job_id}/runs")
+def post_run(request: Request, job_id: int):
+    _job_or_404(request, job_id)
+    run = start_run(request, job_id, conflict=(
+        "already_running", "The job cannot be queued because it is already running"))
+    return respond(request, run, status=201)
+
+
+@router.get("/{job_id}/runs")
+def list_runs(request: Request, job_id: int):
+    _job_or_404(request, job_id)
+    return paginate(request, emulator(request).registry.list_runs(job_id))
+
+
+@router.get("/{job_id}/runs/{run_id}")
+def get_run(request: Request, job_id: int, run_id: int):
+    return respond(request, get_run_or_404(request, job_id, run_id))
+
+
+@router.delete("/{job_id}/runs/{run_id}")
+def cancel_run(request: Request, job_id: int, run_id: int):
+    return cancel_response(request, job_id, run_id)
+
+
+@router.get("/{job_id}/runs/{run_id}/logs")
+def get_logs(request: Request, job_id: int, run_id: int, last_id: int | None = None, limit: int | None = None):
+    return logs_response(request, job_id, run_id, last_id, limit)
+
+
+@router.get("/{job_id}/runs/{run_id}/outputs")
+def get_outputs(request: Request, job_id: int, run_id: int):
+    run = get_run_or_404(request, job_id, run_id)
+    return paginate(request, render_outputs(request, run))
+

@@ -1,0 +1,94 @@
+"""``/scripts/<kind>/{id}/runs...`` (start, list, get, cancel, logs, outputs) and ``POST /scripts/{id}/cancel``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+
+from .. import spec
+from ..common import paginate, parse_body, respond, template_of
+from ..errors import ApiError, not_found
+from ..script_kinds import ScriptKind, kind_of
+from . import emulator
+from .run_helpers import add_output, cancel_response, get_run_or_404, logs_response, render_outputs, start_run
+from .scripts import kind_or_404, script_or_404
+
+router = APIRouter(prefix="/scripts")
+
+
+def _render_run(run: dict, kind: ScriptKind) -> dict:
+    return dict(run, **{kind.run_id_field: run["jobId"]})
+
+
+def _spec_status(request: Request, default: int) -> int:
+    responses = spec.operation(request.method, template_of(request)).get("responses", {})
+    codes = [int(c) for c in responses if c.isdigit() and 200 <= int(c) < 300]
+    return codes[0] if codes else default
+
+
+@router.post("/{kind}/{script_id}/runs")
+def post_run(request: Request, kind: str, script_id: int):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    run = start_run(request, script_id, conflict=(
+        "conflict", "The script cannot be queued because it is already active."))
+    return respond(request, _render_run(run, k), status=_spec_status(request, 202))
+
+
+@router.get("/{kind}/{script_id}/runs")
+def list_runs(request: Request, kind: str, script_id: int):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    runs = emulator(request).registry.list_runs(script_id)
+    return paginate(request, [_render_run(r, k) for r in runs])
+
+
+@router.get("/{kind}/{script_id}/runs/{run_id}")
+def get_run(request: Request, kind: str, script_id: int, run_id: int):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    return respond(request, _render_run(get_run_or_404(request, script_id, run_id), k))
+
+
+@router.delete("/{kind}/{script_id}/runs/{run_id}")
+def cancel_run(request: Request, kind: str, script_id: int, run_id: int):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    return cancel_response(request, script_id, run_id)
+
+
+@router.get("/{kind}/{script_id}/runs/{run_id}/logs")
+def get_logs(request: Request, kind: str, script_id: int, run_id: int,
+             last_id: int | None = None, limit: int | None = None):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    return logs_response(request, script_id, run_id, last_id, limit)
+
+
+@router.get("/{kind}/{script_id}/runs/{run_id}/outputs")
+def get_outputs(request: Request, kind: str, script_id: int, run_id: int):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    return paginate(request, render_outputs(request, get_run_or_404(request, script_id, run_id)))
+
+
+@router.post("/{kind}/{script_id}/runs/{run_id}/outputs")
+def post_output(request: Request, kind: str, script_id: int, run_id: int, body: Any = Body(None)):
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    return add_output(request, script_id, run_id, parse_body(body, ["objectType", "objectId"]))
+
+
+@router.post("/{script_id}/cancel")
+def cancel_script(request: Request, script_id: int):
+    registry = emulator(request).registry
+    job = registry.get_job(script_id)
+    if job is None or kind_of(job) is None:
+        raise not_found("script")
+    run = registry.active_run(script_id)
+    if run is None:
+        raise ApiError(404, "not_found", "The script has no active run to cancel.")
+    run = registry.cancel_run(script_id, run["id"])
+    return respond(request, run, status=202)
+

@@ -1,0 +1,128 @@
+"""Run the emulator on 127.0.0.1: in a background thread (:class:`EmulatorServer`) or in a subprocess
+(:func:`start_emulator_process` / :func:`stop_emulator_process`, for ``airflow dags test`` runs).
+
+    with EmulatorServer(api_key="test-key") as server:
+        requests.get(server.base_url + "/users/me", headers={"Authorization": "Bearer test-key"})
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import uvicorn
+
+from .app import create_app
+
+HOST = "127.0.0.1"
+READY_PREFIX = "civis-emulator ready at "
+
+
+def bind_socket(port: int = 0, host: str = HOST) -> socket.socket:
+    """A listening socket: with port 0 the OS picks a free port, known at once (no polling)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app, **kwargs) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                          timeout_graceful_shutdown=5, **kwargs)
+
+
+class EmulatorServer:
+    def __init__(self, api_key: str = "test-key", data_dir: str | None = None, port: int = 0):
+        self.api_key = api_key
+        self.data_dir = data_dir
+        self.requested_port = port
+        self.app = create_app(api_key, data_dir)
+        self.port: int | None = None
+        self.base_url: str | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    def start(self, timeout: float = 30.0) -> EmulatorServer:
+        if self._thread is not None:
+            return self
+        self._sock = bind_socket(self.requested_port)
+        self.port = self._sock.getsockname()[1]
+        self.base_url = f"http://{HOST}:{self.port}"
+        self._server = uvicorn.Server(uvicorn_config(self.app))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name=f"civis-emulator-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:  # the socket already accepts; this surfaces startup errors
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the Civis emulator did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._sock is not None:
+            self._sock.close()
+        self.app.state.emulator.close()  # idempotent; also covers a server that never started
+        self._thread = self._server = self._sock = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: int = 0,
+                           timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+    """Start ``civis-emulator`` in a subprocess and return it with its base URL once it is ready.
+
+    The key goes through the environment (``CIVIS_API_KEY``), not the command line.
+    """
+    cmd = [sys.executable, "-m", "airflow_civis.emulator.cli", "--port", str(port)]
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    env = dict(os.environ, CIVIS_API_KEY=api_key, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read_stdout() -> None:
+        for raw in iter(proc.stdout.readline, b""):  # keep draining so the pipe never fills
+            line = raw.decode("utf-8", errors="replace")
+            m = re.search(re.escape(READY_PREFIX) + r"(\S+)", line)
+            if m and not ready.is_set():
+                found.append(m.group(1))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    if not ready.wait(timeout) or not found:
+        stop_emulator_process(proc)
+        raise RuntimeError(f"the civis-emulator process did not become ready (exit code {proc.poll()})")
+    return proc, found[0]
+
+
+def stop_emulator_process(proc: subprocess.Popen, timeout: float = 15.0) -> int | None:
+    """Terminate (SIGTERM) and wait; kill if it does not stop within ``timeout``. Returns the exit code."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

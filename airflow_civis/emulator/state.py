@@ -1,0 +1,49 @@
+"""One emulator instance's state: the store, the run registry, request stats (``app.state.emulator``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import USER, now_iso
+from .runs import RunRegistry
+from .stats import Stats
+from .store import Store
+
+
+class EmulatorState:
+    def __init__(self, api_key: str, data_dir: str | None = None, max_workers: int = 8):
+        self.api_key = api_key
+        self.data_dir = data_dir
+        self.store = Store(data_dir)
+        self.stats = Stats()
+        self.extras: dict[str, Any] = {}  # other components (e.g. the warehouse) hang their objects here
+        self._seed()
+        self.registry = RunRegistry(self.store, api_key=api_key, max_workers=max_workers,
+                                    stats=self.stats, state=self)
+        self._closed = False
+
+    def _seed(self) -> None:
+        """First start only: the user's default credential (``GET /credentials?default=true``)."""
+        with self.store.lock:
+            if self.store.get("credentials", 1) is not None:
+                return
+            now = now_iso()
+            cred_id = self.store.next_id("credentials")
+            self.store.put("credentials", {
+                "id": cred_id, "name": "Emulator Warehouse", "type": "Database",
+                "username": USER["username"], "description": "Default credential of the Civis emulator",
+                "owner": USER["username"], "remoteHostId": None, "remoteHostName": None,
+                "state": None, "createdAt": now, "updatedAt": now, "default": True, "oauth": False,
+                "provider": None, "providerMetadata": None, "password": "",
+            })
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.registry.close()
+        for extra in self.extras.values():
+            closer = getattr(extra, "close", None)
+            if callable(closer):
+                closer()
+        self.store.close()

@@ -1,0 +1,38 @@
+"""The ``civis-emulator`` command in a subprocess, and the in-process server's basics."""
+
+from __future__ import annotations
+
+import requests
+
+from airflow_civis.emulator.server import EmulatorServer, start_emulator_process, stop_emulator_process
+from tests.integration.emulator.emu_integration_helpers import KEY
+
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def test_server_binds_loopback_free_port_and_requires_key():
+    with EmulatorServer(api_key=KEY) as s:
+        assert s.base_url.startswith("http://127.0.0.1:") and s.port > 0
+        assert requests.get(s.base_url + "/users/me", timeout=10).status_code == 401
+        assert requests.get(s.base_url + "/users/me", headers=AUTH, timeout=10).status_code == 200
+        stats = requests.get(s.base_url + "/_emulator/stats", headers=AUTH, timeout=10).json()
+        assert stats["total_requests"] == 2
+    assert s._thread is None
+
+
+def test_process_restart_keeps_state(tmp_path):
+    proc, url = start_emulator_process(KEY, str(tmp_path))
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        r = requests.post(url + "/json_values", json={"name": "kept", "valueStr": '"yes"'}, headers=AUTH, timeout=10)
+        assert r.status_code == 201
+        value_id = r.json()["id"]
+        assert requests.get(url + "/users/me", timeout=10).status_code == 401
+    finally:
+        assert stop_emulator_process(proc) == 0
+    proc, url = start_emulator_process(KEY, str(tmp_path))
+    try:
+        assert requests.get(f"{url}/json_values/{value_id}", headers=AUTH, timeout=10).json()["value"] == "yes"
+    finally:
+        stop_emulator_process(proc)
+    assert proc.poll() is not None

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from airflow_civis.emulator.app import create_app
+from tests.unit.emulator.emu_unit_helpers import AUTH, KEY, assert_no_contract_violations
+
+
+@pytest.fixture
+def app():
+    app = create_app(KEY)
+    yield app
+    app.state.emulator.close()
+    assert_no_contract_violations(app)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, headers=AUTH) as c:
+        yield c

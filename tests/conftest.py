@@ -11,6 +11,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
 API_KEY = "pytest-civis-key-7f3a9c"
 
+# Every emulator response in the suite is checked against the official API spec (issue 9).
+pytest_plugins = ["tests.contract_plugin"]
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):

@@ -43,3 +43,16 @@ def first_event(trigger) -> Any:
         raise AssertionError("trigger ended without an event")
 
     return asyncio.run(consume())
+
+
+def wait_for_state(hook, ref, states, timeout: float = 15.0) -> dict[str, Any]:
+    """Poll a run until it reaches one of ``states`` (a cancel takes effect asynchronously, as on Civis)."""
+    import time
+
+    states = {states} if isinstance(states, str) else set(states)
+    deadline = time.monotonic() + timeout
+    while True:
+        run = hook.get_run(ref)
+        if run["state"] in states or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)

@@ -12,7 +12,7 @@ from airflow_civis.operators.jobs import CivisRunJobOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
 from airflow_civis.runs import RunRef
 from airflow_civis.triggers.run import CivisRunTrigger
-from tests.helpers import DictStateStore, first_event, make_context
+from tests.helpers import DictStateStore, first_event, make_context, wait_for_state
 
 POST_OUTPUT = """
 import json, os, urllib.request
@@ -98,7 +98,7 @@ def test_timeout_cancels_the_run(civis_conn):
     op = python_op("import time\ntime.sleep(30)", deferrable=False, timeout=0.5)
     with pytest.raises(CivisRunTimeoutError, match="timeout=0.5"):
         op.execute(make_context())
-    assert CivisHook().get_run(op._active_run)["state"] == "cancelled"
+    assert wait_for_state(CivisHook(), op._active_run, "cancelled")["state"] == "cancelled"
 
 
 def test_on_kill_cancels(civis_conn):
@@ -106,4 +106,4 @@ def test_on_kill_cancels(civis_conn):
     with pytest.raises(TaskDeferred):
         op.execute(make_context())
     op.on_kill()
-    assert CivisHook().get_run(op._active_run)["state"] == "cancelled"
+    assert wait_for_state(CivisHook(), op._active_run, "cancelled")["state"] == "cancelled"

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.exceptions import CivisError
+from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.runs import RunRef
-from tests.helpers import first_event
+from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
+from tests.helpers import first_event, wait_for_state
 
 
 def start_python(source: str) -> RunRef:
@@ -56,7 +56,7 @@ def test_on_kill_cancels_the_run(civis_conn):
 
     ref = start_python("import time\ntime.sleep(60)")
     asyncio.run(CivisRunTrigger(run=ref.to_dict()).on_kill())
-    assert CivisHook().get_run(ref)["state"] == "cancelled"
+    assert wait_for_state(CivisHook(), ref, "cancelled")["state"] == "cancelled"
 
 
 def test_serialize_round_trips_plain_data():

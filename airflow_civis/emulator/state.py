@@ -37,13 +37,48 @@ class EmulatorState:
                 "provider": None, "providerMetadata": None, "password": "",
             })
 
+    @property
+    def workdir(self) -> str:
+        """Where on-disk components live: the data dir, or a private temporary dir without one."""
+        if self.data_dir:
+            return self.data_dir
+        if "_tmpdir" not in self.extras:
+            import tempfile
+
+            self.extras["_tmpdir"] = tempfile.TemporaryDirectory(prefix="civis-emulator-")
+        return self.extras["_tmpdir"].name
+
+    @property
+    def warehouse(self):
+        """The DuckDB warehouse behind database 1 (imports, queries, tables, exports, CivisML)."""
+        with self.store.lock:
+            if "warehouse" not in self.extras:
+                import os
+
+                from .warehouse import Warehouse
+
+                self.extras["warehouse"] = Warehouse(os.path.join(self.workdir, "warehouse.duckdb"))
+            return self.extras["warehouse"]
+
+    @property
+    def files(self):
+        """Uploaded and produced files (``/files``), stored under the data dir."""
+        with self.store.lock:
+            if "files" not in self.extras:
+                import os
+
+                from .filestore import FileStore
+
+                self.extras["files"] = FileStore(os.path.join(self.workdir, "files"))
+            return self.extras["files"]
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self.registry.close()
-        for extra in self.extras.values():
-            closer = getattr(extra, "close", None)
+        for extra in reversed(list(self.extras.values())):  # newest first: the temp dir goes last
+            closer = getattr(extra, "close", None) or getattr(extra, "cleanup", None)
             if callable(closer):
                 closer()
         self.store.close()

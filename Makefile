@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Style and types (config in pyproject.toml): about 0.1 s for ruff, 3 s for mypy (40 s on a cold cache).
+lint: $(STAMP)
+	$(BIN)/ruff check airflow_civis tests example_dags scripts
+	$(BIN)/mypy airflow_civis
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+#: The connection form (Airflow >= 3.2 reads it from here without importing the hook; older 3.x call
+#: ``CivisHook.get_ui_field_behaviour``, which must say the same: tests/unit/test_provider_info.py checks).
+CONNECTION_UI_FIELD_BEHAVIOUR = {
+    "hidden-fields": ["schema", "login", "port"],
+    "relabeling": {"password": "API Key", "host": "API URL"},
+    "placeholders": {
+        "host": "https://api.civisanalytics.com (or http://127.0.0.1:PORT for the emulator)",
+        "password": "Civis API key",
+        "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
+    },
+}
+
 
 def get_provider_info() -> dict:
-    """Tell Airflow what this provider registers (read through the ``apache_airflow_provider`` entry point)."""
+    """What this provider registers; Airflow reads it through the ``apache_airflow_provider`` entry point."""
     return {
         "package-name": "airflow-civis",
         "name": "Civis Platform",
         "description": "Run Civis Platform jobs, scripts, imports, queries, CivisML and enhancements.",
         "versions": [__version__],
         "connection-types": [
-            {"connection-type": "civis", "hook-class-name": "airflow_civis.hooks.civis.CivisHook"},
+            {
+                "connection-type": "civis",
+                "hook-class-name": "airflow_civis.hooks.civis.CivisHook",
+                "hook-name": "Civis Platform",
+                "ui-field-behaviour": CONNECTION_UI_FIELD_BEHAVIOUR,
+            },
         ],
         "extra-links": ["airflow_civis.links.CivisRunLink"],
     }

@@ -26,4 +26,5 @@ class CivisRunLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         from airflow.sdk.bases.xcom import BaseXCom
 
-        return BaseXCom.get_value(key=RUN_URL_XCOM_KEY, ti_key=ti_key) or ""
+        # TaskInstanceKey has read-only fields where TIKeyProtocol declares plain ones: same data.
+        return BaseXCom.get_value(key=RUN_URL_XCOM_KEY, ti_key=ti_key) or ""  # type: ignore[arg-type]

@@ -118,7 +118,7 @@ def tenacity_arguments(policy: RetryPolicy, log: Any) -> dict[str, Any]:
     def wait(retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         retry_after = getattr(exc, "retry_after", None)
-        return backoff_seconds(policy, retry_state.attempt_number, retry_after, retry_state.seconds_since_start)
+        return backoff_seconds(policy, retry_state.attempt_number, retry_after, retry_state.seconds_since_start or 0.0)
 
     def before_sleep(retry_state: tenacity.RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

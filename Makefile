@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint test-oldest install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check airflow_civis tests example_dags scripts
 	$(BIN)/mypy airflow_civis
 
+# The oldest Airflow we support, in a second virtualenv: the hook, lifecycle, trigger and quickstart DAG.
+OLDEST_AIRFLOW ?= 3.1.8
+OLD_VENV := .venv-airflow-$(OLDEST_AIRFLOW)
+$(OLD_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(OLD_VENV)
+	$(OLD_VENV)/bin/pip install -q --upgrade pip
+	$(OLD_VENV)/bin/pip install -q 'apache-airflow==$(OLDEST_AIRFLOW)' -e '.[test]'
+	touch $@
+
+test-oldest: $(OLD_VENV)/.installed
+	$(OLD_VENV)/bin/python -m pytest -q tests/unit/hooks tests/integration/operators \
+		tests/integration/triggers/test_run_trigger.py tests/integration/dags/test_quickstart_dag.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow-* .pytest_cache build *.egg-info

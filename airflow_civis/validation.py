@@ -35,3 +35,51 @@ def check_int_id(field: str, value: Any, task_id: str | None = None) -> Any:
     if number <= 0:
         raise ValueError(f"{where}{field} must be a positive id, got {value!r}")
     return number
+
+
+def check_bool(field: str, value: Any, task_id: str | None = None) -> bool:
+    """Only real booleans: YAML's quoted ``"false"`` would otherwise silently mean True."""
+    where = f"Task {task_id!r}: " if task_id else ""
+    if not isinstance(value, bool):
+        raise ValueError(f"{where}{field} must be true or false (unquoted in YAML), got {value!r}")
+    return value
+
+
+def check_count(field: str, value: Any, task_id: str | None = None, minimum: int = 0) -> int:
+    where = f"Task {task_id!r}: " if task_id else ""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{where}{field} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _templated(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
+
+
+def check_table_name(field: str, value: Any, task_id: str | None = None) -> Any:
+    """``schema.table`` (both parts present); templated strings are checked after rendering."""
+    where = f"Task {task_id!r}: " if task_id else ""
+    if _templated(value):
+        return value
+    parts = value.split(".") if isinstance(value, str) else []
+    if len(parts) != 2 or not all(p.strip().strip('"') for p in parts):
+        raise ValueError(f"{where}{field} must be 'schema.table', got {value!r}")
+    return value
+
+
+def check_non_negative_int(field: str, value: Any, task_id: str | None = None, *, allow_none: bool = True) -> Any:
+    where = f"Task {task_id!r}: " if task_id else ""
+    if value is None and allow_none:
+        return None
+    if _templated(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}{field} must be an integer >= 0, got {value!r}")
+    return value
+
+
+def check_required(field: str, value: Any, task_id: str | None = None, hint: str = "") -> Any:
+    where = f"Task {task_id!r}: " if task_id else ""
+    if value is None or (isinstance(value, (str, list, tuple)) and not value):
+        raise ValueError(f"{where}{field} is required{': ' + hint if hint else ''}")
+    return value

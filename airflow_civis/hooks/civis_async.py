@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import tenacity
-from airflow.sdk import BaseHook
 
+from airflow_civis._compat import BaseHook, aget_connection, amask_secret
 from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
 from airflow_civis.hooks._errors import api_error_message
@@ -39,14 +39,12 @@ class CivisAsyncHook(BaseHook):
     async def settings(self) -> CivisSettings:
         if self._settings is None:
             try:
-                conn = await self.aget_connection(self.civis_conn_id)
+                conn = await aget_connection(self.civis_conn_id)
             except Exception as err:
                 raise CivisConnectionError(
                     f"Civis connection {self.civis_conn_id!r} could not be loaded in the triggerer ({err})."
                 ) from err
             self._settings = settings_from_connection(conn, self._retry_override)
-            from airflow.sdk.log import amask_secret
-
             await amask_secret(self._settings.api_key)
         return self._settings
 

@@ -10,7 +10,7 @@ from airflow.sdk import BaseSensorOperator
 
 from airflow_civis.exceptions import CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.operators.base import DEFAULT_POLL_INTERVAL, default_deferrable
+from airflow_civis.operators.base import DEFAULT_POLL_INTERVAL, resolve_deferrable
 from airflow_civis.runs import ACTIVE_STATES, RunRef, validate_kind
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_int_id, check_positive_number
@@ -39,12 +39,16 @@ class CivisRunSensor(BaseSensorOperator):
         poke_interval: float = DEFAULT_POLL_INTERVAL,
         **kwargs: Any,
     ) -> None:
-        super().__init__(poke_interval=check_positive_number("poke_interval", poke_interval), **kwargs)
+        super().__init__(poke_interval=check_positive_number("poke_interval", poke_interval, kwargs.get("task_id")),
+                         **kwargs)
         self.job_id = check_int_id("job_id", job_id, self.task_id)
         self.run_id = None if run_id is None else check_int_id("run_id", run_id, self.task_id)
-        self.kind = validate_kind(kind)
+        try:
+            self.kind = validate_kind(kind)
+        except ValueError as err:
+            raise ValueError(f"Task {self.task_id!r}: kind: {err}") from None
         self.civis_conn_id = civis_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+        self.deferrable = resolve_deferrable(deferrable, self.task_id)
 
     @cached_property
     def hook(self) -> CivisHook:

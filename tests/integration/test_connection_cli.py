@@ -81,7 +81,6 @@ def test_missing_connection_says_how_to_define_it(monkeypatch):
     assert "'civis_nowhere'" in message and "AIRFLOW_CONN_CIVIS_NOWHERE" in message
 
 
-@pytest.mark.xfail(strict=True, reason="CivisHook.test_connection: a 401 names no connection (reported)")
 def test_wrong_key_names_the_connection(monkeypatch, emulator):
     monkeypatch.setenv(
         "AIRFLOW_CONN_CIVIS_WRONG",

@@ -48,11 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--api-key", default=None, help="API key clients must send (default: $CIVIS_API_KEY)")
     parser.add_argument("--data-dir", default=None, help="keep state here across restarts (default: memory)")
+    parser.add_argument("--max-run-workers", type=int, default=8, help="runs executing at once (default: 8)")
     args = parser.parse_args(argv)
     api_key = args.api_key or os.environ.get("CIVIS_API_KEY")
     if not api_key:
         parser.error("an API key is required: --api-key or CIVIS_API_KEY")
-    app = create_app(api_key, args.data_dir)
+    app = create_app(api_key, args.data_dir, args.max_run_workers)
     sock = bind_socket(args.port)
     base_url = f"http://{HOST}:{sock.getsockname()[1]}"
     server = _Server(uvicorn_config(app), base_url)

@@ -39,11 +39,12 @@ def uvicorn_config(app, **kwargs) -> uvicorn.Config:
 
 
 class EmulatorServer:
-    def __init__(self, api_key: str = "test-key", data_dir: str | None = None, port: int = 0):
+    def __init__(self, api_key: str = "test-key", data_dir: str | None = None, port: int = 0,
+                 max_run_workers: int = 8):
         self.api_key = api_key
         self.data_dir = data_dir
         self.requested_port = port
-        self.app = create_app(api_key, data_dir)
+        self.app = create_app(api_key, data_dir, max_run_workers)
         self.port: int | None = None
         self.base_url: str | None = None
         self._server: uvicorn.Server | None = None

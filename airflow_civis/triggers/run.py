@@ -1,21 +1,20 @@
 """CivisRunTrigger: the one trigger every Civis operator and sensor defers to.
 
 It waits, asynchronously, until a run reaches a terminal state or its absolute deadline passes, and
-fires exactly one event. The event is checked by :func:`validate_run_event`, the single completion check
-shared by every operator and sensor.
+fires exactly one event. The waiting is done by the process-wide poller (:mod:`.poller`): thousands of
+deferred runs on one connection cost a few list calls per interval, not one request each. The event
+is checked by :func:`validate_run_event`, the single completion check shared by every operator and
+sensor.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_civis.exceptions import CivisAPIError, CivisError
-from airflow_civis.hooks._retry import is_retryable
+from airflow_civis.exceptions import CivisError
 from airflow_civis.runs import TERMINAL_STATES, RunRef
 
 EVENT_STATUSES = TERMINAL_STATES | {"timeout", "error"}
@@ -68,29 +67,19 @@ class CivisRunTrigger(BaseTrigger):
         return CivisAsyncHook(self.civis_conn_id)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        async with self._hook() as hook:
-            while True:
-                try:
-                    run = await hook.get_run(self.run_ref)
-                except CivisAPIError as err:
-                    if not is_retryable(err):
-                        yield self._event("error", message=str(err))
-                        return
-                    # Retries for this call are used up; the run itself is fine, so keep waiting.
-                    self.log.warning("Civis API unavailable while watching %s: %s", self.run_ref, err)
-                except CivisError as err:
-                    yield self._event("error", message=str(err))
-                    return
-                else:
-                    if run.get("state") in TERMINAL_STATES:
-                        yield self._event(run["state"], error=run.get("error"), finished_at=run.get("finishedAt"))
-                        return
-                now = time.time()
-                if self.deadline is not None and now >= self.deadline:
-                    yield self._event("timeout", message=f"{self.run_ref} still running at its deadline")
-                    return
-                wait = self.poll_interval if self.deadline is None else min(self.poll_interval, self.deadline - now)
-                await asyncio.sleep(max(0.0, wait))
+        # Every trigger on this connection in this triggerer shares one client and one poller (see
+        # poller.py); imported here so that DAG files never pay for httpx and the async hook.
+        from airflow_civis.triggers.poller import watching
+
+        async with watching(self.civis_conn_id, self.run_ref, self.poll_interval) as watch:
+            outcome = await watch.wait(self.deadline)
+        # Unregistered before the event leaves: a trigger cancelled after it has fired leaves nothing behind.
+        if outcome is None:
+            yield self._event("timeout", message=f"{self.run_ref} still running at its deadline")
+        elif outcome["status"] == "error":
+            yield self._event("error", message=outcome["message"])
+        else:
+            yield self._event(outcome["status"], error=outcome.get("error"), finished_at=outcome.get("finished_at"))
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: a user killed the deferred task; never called on a triggerer restart."""

@@ -20,10 +20,11 @@ from .routers import ALL_ROUTERS
 from .state import EmulatorState
 
 
-def create_app(api_key: str, data_dir: str | None = None) -> FastAPI:
+def create_app(api_key: str, data_dir: str | None = None, max_run_workers: int = 8) -> FastAPI:
+    """``max_run_workers``: runs that execute at once; more wait queued (load tests raise it)."""
     if not api_key:
         raise ValueError("the emulator needs an API key")
-    state = EmulatorState(api_key, data_dir)
+    state = EmulatorState(api_key, data_dir, max_workers=max_run_workers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -45,5 +46,9 @@ def create_app(api_key: str, data_dir: str | None = None) -> FastAPI:
     from .contract import install_contract
 
     install_contract(app)
+    from . import faults  # /_emulator/faults: inside auth (401 first), outside the contract check
+
+    app.include_router(faults.router)
+    app.add_middleware(faults.FaultMiddleware, state=state)
     app.add_middleware(EmulatorMiddleware, state=state)
     return app

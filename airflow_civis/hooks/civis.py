@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
 import requests
 import tenacity
-from airflow.sdk import BaseHook
 
+from airflow_civis._compat import BaseHook, mask_secret
 from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
 from airflow_civis.hooks._errors import api_error_message
@@ -18,6 +19,15 @@ from airflow_civis.runs import RunRef, runs_path
 
 DEFAULT_PAGE_SIZE = 50
 LOG_PAGE_SIZE = 10000
+START_ATTEMPTS = 5
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+
+def may_have_taken_effect(err: CivisAPIError) -> bool:
+    """A failed call the server may still have carried out: no answer after sending, or a 500/502/504."""
+    if isinstance(err, CivisTransportError):
+        return err.request_sent
+    return err.status in AMBIGUOUS_STATUSES
 
 
 def _request_was_sent(exc: requests.RequestException) -> bool:
@@ -49,6 +59,8 @@ class CivisHook(BaseHook):
         super().__init__()
         self.civis_conn_id = civis_conn_id
         self._retry_override = RetryPolicy.from_value(retry) if retry is not None else None
+        #: Called as ``(kind, job_id, baseline_run_id)`` just before a run is started (see ``start_run``).
+        self.start_journal: Callable[[str, int, int | None], None] | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -73,8 +85,6 @@ class CivisHook(BaseHook):
                 '\'{"conn_type": "civis", "password": "<API key>"}\''
             ) from err
         settings = settings_from_connection(conn, self._retry_override)
-        from airflow.sdk.log import mask_secret
-
         mask_secret(settings.api_key)
         return settings
 
@@ -155,15 +165,71 @@ class CivisHook(BaseHook):
         """Used by the UI and ``airflow connections test``: calls ``GET /users/me``."""
         try:
             me = self.call("GET", "/users/me")
+        except CivisAPIError as err:
+            if err.status in (401, 403):
+                return False, (
+                    f"Connection {self.civis_conn_id!r}: {self.settings.base_url} refused its API key "
+                    f"(HTTP {err.status}: {err.api_message}). Put a valid Civis API key in its password field."
+                )
+            return False, f"Connection {self.civis_conn_id!r}: {err}"
         except Exception as err:
             return False, str(err)
         return True, f"Connected to {self.settings.base_url} as {me.get('username') or me.get('name')}"
 
     # -- the run lifecycle ---------------------------------------------------------------------------
     def start_run(self, kind: str, job_id: int) -> RunRef:
-        """Start a run; a POST, so it is never retried once it may have reached the API."""
-        run = self.call("POST", runs_path(kind, job_id))
-        return RunRef(kind=kind, job_id=int(job_id), run_id=int(run["id"]))
+        """Start exactly one run of the job, even when the POST fails ambiguously.
+
+        The POST itself is never repeated blindly (see ``_retry``). When it fails in a way that may have
+        taken effect (500/502/504, dropped after sending, read timeout), the job's newest run is compared
+        with the one it had before the attempt: a newer run is ours and is adopted; none means nothing
+        started, so starting again is safe. A 409 ("already running") after such a failure means our
+        earlier attempt landed late: its run is adopted too. ``start_journal``, if set, is called with
+        ``(kind, job_id, baseline_run_id)`` before the first POST, so that a crash between the POST and
+        the caller saving the run id can be reconciled by the next try (see ``find_run_since``).
+        """
+        job_id = int(job_id)
+        path = runs_path(kind, job_id)
+        try:
+            baseline, can_reconcile = self.last_run_id(job_id), True
+        except CivisAPIError as err:  # no generic view of this job: start as before, without reconciling
+            self.log.info("Cannot read job %s before starting it (%s); a failed start will not be reconciled",
+                          job_id, err.api_message)
+            baseline, can_reconcile = None, False
+        if self.start_journal is not None and can_reconcile:
+            self.start_journal(kind, job_id, baseline)
+        uncertain: CivisAPIError | None = None
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                run = self.call("POST", path)
+                return RunRef(kind=kind, job_id=job_id, run_id=int(run["id"]))
+            except CivisAPIError as err:
+                if not can_reconcile or not (may_have_taken_effect(err) or (uncertain and err.status == 409)):
+                    raise
+                uncertain = err
+            time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))  # let a request still in flight land first
+            found = self.find_run_since(kind, job_id, baseline)
+            self.log.warning(
+                "Reconciling Civis run start: POST %s failed ambiguously (%s); %s",
+                path, uncertain, f"adopting {found}, which that attempt started" if found
+                else "no run was started, starting again" if attempt < START_ATTEMPTS else "giving up",
+            )
+            if found is not None:
+                return found
+        assert uncertain is not None
+        raise uncertain
+
+    def last_run_id(self, job_id: int) -> int | None:
+        """Id of the job's newest run (``GET /jobs/{id}`` ``lastRun``), None if it has none."""
+        last = (self.get_job(job_id) or {}).get("lastRun") or {}
+        return int(last["id"]) if last.get("id") else None
+
+    def find_run_since(self, kind: str, job_id: int, baseline: int | None) -> RunRef | None:
+        """The job's newest run if it is newer than ``baseline`` (a run we started and lost track of)."""
+        newest = self.last_run_id(job_id)
+        if newest is not None and (baseline is None or newest > int(baseline)):
+            return RunRef(kind=kind, job_id=int(job_id), run_id=newest)
+        return None
 
     def get_run(self, ref: RunRef) -> dict[str, Any]:
         return self.call("GET", ref.path)

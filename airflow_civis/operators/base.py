@@ -8,20 +8,24 @@ log copying, cancel on kill, deadlines and the failure message live here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
-from airflow_civis.exceptions import CivisRunError, CivisRunTimeoutError
+from airflow_civis._compat import conf
+from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks._retry import RetryPolicy
-from airflow_civis.hooks.civis import CivisHook
+from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook, may_have_taken_effect
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.runs import ACTIVE_STATES, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
-from airflow_civis.validation import check_positive_number
+from airflow_civis.validation import check_bool, check_count, check_positive_number
 
 STATE_STORE_KEY = "civis_run"
 DEFAULT_POLL_INTERVAL = 10.0
@@ -29,6 +33,56 @@ DEFAULT_POLL_INTERVAL = 10.0
 
 def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=True)
+
+
+def resolve_deferrable(value: Any, task_id: str) -> bool:
+    """None follows ``[operators] default_deferrable`` (True when unset); anything else must be a bool."""
+    return default_deferrable() if value is None else check_bool("deferrable", value, task_id)
+
+
+class RunJournal:
+    """Where a task remembers the run it started, across its tries (so a retry reattaches, never repeats).
+
+    Airflow 3.3+: ``context["task_state_store"]`` (scoped to dag run, task and map index; the same store
+    ``ResumableJobMixin`` uses). Older 3.x: an Airflow Variable named after that same scope, deleted
+    when the run completes: durable in the metadata database like the store, and readable by every try.
+    """
+
+    def __init__(self, context: Any) -> None:
+        self.store = context.get("task_state_store") if context else None
+        ti = context.get("ti") if context else None
+        scope = [getattr(ti, name, None) for name in ("dag_id", "run_id", "task_id", "map_index")]
+        self.variable = None
+        if self.store is None and None not in scope[:3]:
+            name = "civis_run." + ".".join(str(part) for part in scope)
+            digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+            self.variable = name if len(name) <= 200 else f"{name[:180]}.{digest}"
+
+    def get(self) -> dict[str, Any] | None:
+        if self.store is not None:
+            return self.store.get(STATE_STORE_KEY)
+        if self.variable is None:
+            return None
+        from airflow.sdk import Variable
+
+        raw = Variable.get(self.variable, default=None)
+        return json.loads(raw) if raw else None
+
+    def set(self, value: dict[str, Any]) -> None:
+        if self.store is not None:
+            self.store.set(STATE_STORE_KEY, value)
+        elif self.variable is not None:
+            from airflow.sdk import Variable
+
+            Variable.set(self.variable, json.dumps(value), description="airflow-civis: run of an unfinished task")
+
+    def delete(self) -> None:
+        if self.store is not None:
+            self.store.delete(STATE_STORE_KEY)
+        elif self.variable is not None:
+            from airflow.sdk import Variable
+
+            Variable.delete(self.variable)
 
 
 class CivisRunOperatorBase(BaseOperator):
@@ -65,12 +119,12 @@ class CivisRunOperatorBase(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.civis_conn_id = civis_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else bool(deferrable)
+        self.deferrable = resolve_deferrable(deferrable, self.task_id)
         self.poll_interval = check_positive_number("poll_interval", poll_interval, self.task_id)
         self.timeout = None if timeout is None else check_positive_number("timeout", timeout, self.task_id)
-        self.cancel_on_kill = cancel_on_kill
-        self.fetch_logs = fetch_logs
-        self.log_tail_lines = int(log_tail_lines)
+        self.cancel_on_kill = check_bool("cancel_on_kill", cancel_on_kill, self.task_id)
+        self.fetch_logs = check_bool("fetch_logs", fetch_logs, self.task_id)
+        self.log_tail_lines = check_count("log_tail_lines", log_tail_lines, self.task_id)
         try:
             self.retry = RetryPolicy.from_value(retry).to_dict() if retry is not None else None
         except ValueError as err:
@@ -97,8 +151,9 @@ class CivisRunOperatorBase(BaseOperator):
         self._active_run = run
         if details.get("state") not in ACTIVE_STATES:
             return self._complete(context, run, details)
-        deadline = None if self.timeout is None else self._started_at(context) + self.timeout
         if self.deferrable:
+            # Airflow does not apply execution_timeout to a deferred task: the trigger's deadline does.
+            deadline = self._deadline(context, with_execution_timeout=True)
             self.defer(
                 trigger=CivisRunTrigger(
                     run=run.to_dict(),
@@ -108,8 +163,10 @@ class CivisRunOperatorBase(BaseOperator):
                     cancel_on_kill=self.cancel_on_kill,
                 ),
                 method_name="execute_complete",
+                # Airflow's own timeout only if no triggerer answers well after our deadline.
+                timeout=None if deadline is None else timedelta(seconds=max(0.0, deadline - time.time()) + 120),
             )
-        details = self._poll(context, run, deadline)
+        details = self._poll(context, run, self._deadline(context, with_execution_timeout=False))
         return self._complete(context, run, details)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
@@ -119,6 +176,19 @@ class CivisRunOperatorBase(BaseOperator):
             self._cancel_for_timeout(context, run)
         return self._complete(context, run, self.hook.get_run(run))
 
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Any) -> Any:
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except Exception as err:
+            # Airflow timed the deferral out itself (no triggerer answered): do not leave the run going.
+            if type(err).__name__ == "TaskDeferralTimeout" and self.cancel_on_kill:
+                saved = RunJournal(context).get()
+                if saved and "run_id" in saved:
+                    self.log.info("Deferral timed out: cancelling %s", RunRef.from_dict(saved))
+                    self.hook.cancel_run(RunRef.from_dict(saved))
+                    self._forget(context)
+            raise
+
     def on_kill(self) -> None:
         if self._active_run is not None and self.cancel_on_kill:
             self.log.info("Task killed: cancelling %s", self._active_run)
@@ -126,33 +196,71 @@ class CivisRunOperatorBase(BaseOperator):
 
     # -- steps ---------------------------------------------------------------------------------------
     def _start(self, context: Any) -> tuple[RunRef, dict[str, Any]]:
-        run = self.start_run(context)
-        store = context.get("task_state_store")
-        if store is not None:
-            store.set(STATE_STORE_KEY, {**run.to_dict(), "started_at": time.time()})
+        journal = RunJournal(context)
+        attempted: list[bool] = []
+
+        def note_start(kind: str, job_id: int, baseline: int | None) -> None:
+            # Saved before the POST: a crash before the run id is saved is reconciled by the next try.
+            attempted.append(True)
+            journal.set({"kind": kind, "job_id": job_id, "baseline_run_id": baseline, "started_at": time.time()})
+
+        self.hook.start_journal = note_start
+        try:
+            for attempt in range(1, START_ATTEMPTS + 1):
+                try:
+                    run = self.start_run(context)
+                    break
+                except CivisAPIError as err:
+                    # A create (script, import...) that may or may not have happened, before any run was
+                    # started: doing the whole start again costs at most an unused object, never a run.
+                    run_start = err.path.rstrip("/").endswith("/runs")
+                    if (attempted or run_start or attempt == START_ATTEMPTS or err.method != "POST"
+                            or not may_have_taken_effect(err)):
+                        raise
+                    self.log.warning("Restarting Civis run start: %s; no run was started yet, so starting over", err)
+        finally:
+            self.hook.start_journal = None
+        saved = journal.get() or {}
+        journal.set({**run.to_dict(), "started_at": saved.get("started_at", time.time())})
         self.log.info("Started %s", run)
         self._publish(context, run)
         return run, self.hook.get_run(run)
 
     def _reattach(self, context: Any) -> tuple[RunRef, dict[str, Any]] | None:
         """A run an earlier try of this task started (and its worker lost) is picked up, not repeated."""
-        store = context.get("task_state_store")
-        saved = store.get(STATE_STORE_KEY) if store is not None else None
+        journal = RunJournal(context)
+        saved = journal.get()
         if not saved:
             return None
-        run = RunRef.from_dict(saved)
-        details = self.hook.get_run(run)
-        if details.get("state") in ACTIVE_STATES or details.get("state") == "succeeded":
-            self.log.info("Reattaching to %s (%s) started by an earlier try", run, details.get("state"))
-            self._publish(context, run)
-            return run, details
-        store.delete(STATE_STORE_KEY)
+        if "run_id" in saved:
+            run: RunRef | None = RunRef.from_dict(saved)
+        else:  # the earlier try died while starting: did its POST land?
+            run = self.hook.find_run_since(saved["kind"], saved["job_id"], saved.get("baseline_run_id"))
+        if run is not None:
+            details = self.hook.get_run(run)
+            if details.get("state") in ACTIVE_STATES or details.get("state") == "succeeded":
+                self.log.info("Reattaching to %s (%s) started by an earlier try", run, details.get("state"))
+                if "run_id" not in saved:
+                    journal.set({**run.to_dict(), "started_at": saved.get("started_at", time.time())})
+                self._publish(context, run)
+                return run, details
+        journal.delete()
         return None
 
     def _started_at(self, context: Any) -> float:
-        store = context.get("task_state_store")
-        saved = store.get(STATE_STORE_KEY) if store is not None else None
+        saved = RunJournal(context).get()
         return float(saved.get("started_at", time.time())) if saved else time.time()
+
+    def _deadline(self, context: Any, *, with_execution_timeout: bool) -> float | None:
+        """Absolute time to stop waiting: ``timeout`` after the start; for a deferred task also
+        ``execution_timeout`` after the try began (in the worker Airflow enforces that one itself)."""
+        deadlines = [] if self.timeout is None else [self._started_at(context) + self.timeout]
+        if with_execution_timeout and self.execution_timeout:
+            ti = context.get("ti")
+            began: Any = getattr(ti, "start_date", None)
+            began_at = began.timestamp() if began is not None and hasattr(began, "timestamp") else time.time()
+            deadlines.append(began_at + self.execution_timeout.total_seconds())
+        return min(deadlines) if deadlines else None
 
     def _publish(self, context: Any, run: RunRef) -> None:
         """Ids and URL go to XCom before any waiting, so the link works even if the run fails."""
@@ -177,7 +285,11 @@ class CivisRunOperatorBase(BaseOperator):
         if self.cancel_on_kill:
             self.hook.cancel_run(run)
         self._forget(context)
-        raise CivisRunTimeoutError(f"{run} did not finish within timeout={self.timeout}s; it was cancelled.")
+        limits = [f"timeout={self.timeout}s"] if self.timeout is not None else []
+        if self.execution_timeout:
+            limits.append(f"execution_timeout={self.execution_timeout}")
+        done = "it was cancelled" if self.cancel_on_kill else "it was left running (cancel_on_kill=False)"
+        raise CivisRunTimeoutError(f"{run} did not finish within {' / '.join(limits) or 'its deadline'}; {done}.")
 
     def _copy_logs(self, run: RunRef) -> list[str]:
         if not self.fetch_logs:
@@ -190,9 +302,7 @@ class CivisRunOperatorBase(BaseOperator):
         return [line.get("message", "") for line in lines]
 
     def _forget(self, context: Any | None) -> None:
-        store = context.get("task_state_store") if context else None
-        if store is not None:
-            store.delete(STATE_STORE_KEY)
+        RunJournal(context).delete()
 
     def _complete(self, context: Any, run: RunRef, details: dict[str, Any]) -> Any:
         self._copy_logs(run)
@@ -211,7 +321,9 @@ class CivisRunOperatorBase(BaseOperator):
             )
         self._active_run = None
         outputs = self._read_outputs(run)
-        return self.build_result(context, run, details, outputs)
+        result = self.build_result(context, run, details, outputs)
+        self._civis_result = result  # what get_openlineage_facets_on_complete reports (airflow_civis.lineage)
+        return result
 
     def _log_tail(self, run: RunRef) -> list[str]:
         lines = self.hook.get_run_logs(run)

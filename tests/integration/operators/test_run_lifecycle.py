@@ -42,7 +42,7 @@ def test_polling_mode_returns_outputs_and_pushes_ids_first(civis_conn):
     assert result["outputs"] == {"answer": {"n": 42}}
     xcom = ctx["ti"].xcom
     assert xcom["job_id"] == result["job_id"] and xcom["run_id"] == result["run_id"]
-    assert xcom["run_url"] == f"{civis_conn.base_url}/jobs/{result['job_id']}/runs/{result['run_id']}"
+    assert xcom["run_url"] == f"{civis_conn.base_url}/_emulator/ui/jobs/{result['job_id']}/runs/{result['run_id']}"
     assert STATE_STORE_KEY not in ctx["task_state_store"].data  # forgotten once complete
 
 

@@ -238,6 +238,21 @@ class FileStore:
         self._finish(int(file_id), final, size)
         return self.get(file_id)
 
+    def adopt(self, name: str, path: str, expires_at: dt.datetime | str | None = DEFAULT_EXPIRY) -> int:
+        """Register a file the emulator produced (an export) by moving ``path`` into the store
+        (same filesystem: a rename, no copy); returns its id."""
+        file_id = self._insert(name, expires_at, None, None)
+        final = self._data_path(file_id)
+        shutil.move(path, final)
+        self._finish(file_id, final, os.path.getsize(final))
+        return file_id
+
+    def scratch_dir(self) -> str:
+        """A directory on the store's filesystem for files about to be adopted."""
+        path = os.path.join(self.root, "scratch")
+        os.makedirs(path, exist_ok=True)
+        return path
+
     def _finish(self, file_id: int, path: str, size: int) -> None:
         info = detect_csv(path)
         with self._lock:

@@ -2,6 +2,8 @@
 
 Accepted credentials, as on the real API: ``Authorization: Bearer <key>``, and HTTP Basic with the key
 as the user name and an empty password (what ``civis.APIClient`` sends: ``session.auth = (key, "")``).
+Not checked here: presigned data-plane URLs (their own signature) and the read-only HTML run pages
+under ``/_emulator/ui/`` (loopback only, never showing the key: ``routers/pages.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import hmac
 import json
 
 from . import spec
+from .presign import PRESIGNED_PREFIX
+from .routers.pages import UI_PREFIX
 from .state import EmulatorState
 
 _UNAUTHORIZED = json.dumps({
@@ -50,7 +54,10 @@ class EmulatorMiddleware:
             await send(message)
 
         try:
-            if not self._authorized(scope):
+            # presigned data-plane URLs carry their own signature (checked by their routes), as S3's do;
+            # the read-only HTML run pages answer loopback only and never show the key (routers/pages.py)
+            public = path.startswith(PRESIGNED_PREFIX) or path.startswith(UI_PREFIX + "/")
+            if not public and not self._authorized(scope):
                 status_holder[0] = 401
                 await send({"type": "http.response.start", "status": 401, "headers": [
                     (b"content-type", b"application/json; charset=utf-8"),

@@ -17,8 +17,16 @@ from .scripts import kind_or_404, script_or_404
 router = APIRouter(prefix="/scripts")
 
 
-def _render_run(run: dict, kind: ScriptKind) -> dict:
-    return dict(run, **{kind.run_id_field: run["jobId"]})
+def _render_run(run: dict, kind: ScriptKind, request: Request | None = None) -> dict:
+    doc = dict(run, **{kind.run_id_field: run["jobId"]})
+    if kind.path == "sql" and request is not None:  # SQL runs list their CSV files, with download URLs
+        from .files import download_url
+
+        doc["output"] = [{"outputName": o["name"], "fileId": o["objectId"],
+                          "path": download_url(request, o["objectId"])}
+                         for o in run.get("outputs", []) if o["objectType"] == "File"]
+        doc["outputCachedOn"] = None
+    return doc
 
 
 def _spec_status(request: Request, default: int) -> int:
@@ -33,7 +41,7 @@ def post_run(request: Request, kind: str, script_id: int):
     script_or_404(request, k, script_id)
     run = start_run(request, script_id, conflict=(
         "conflict", "The script cannot be queued because it is already active."))
-    return respond(request, _render_run(run, k), status=_spec_status(request, 202))
+    return respond(request, _render_run(run, k, request), status=_spec_status(request, 202))
 
 
 @router.get("/{kind}/{script_id}/runs")
@@ -41,14 +49,14 @@ def list_runs(request: Request, kind: str, script_id: int):
     k = kind_or_404(request, kind)
     script_or_404(request, k, script_id)
     runs = emulator(request).registry.list_runs(script_id)
-    return paginate(request, [_render_run(r, k) for r in runs])
+    return paginate(request, [_render_run(r, k, request) for r in runs])
 
 
 @router.get("/{kind}/{script_id}/runs/{run_id}")
 def get_run(request: Request, kind: str, script_id: int, run_id: int):
     k = kind_or_404(request, kind)
     script_or_404(request, k, script_id)
-    return respond(request, _render_run(get_run_or_404(request, script_id, run_id), k))
+    return respond(request, _render_run(get_run_or_404(request, script_id, run_id), k, request))
 
 
 @router.delete("/{kind}/{script_id}/runs/{run_id}")

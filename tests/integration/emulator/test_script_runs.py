@@ -55,7 +55,8 @@ def test_python3_run_logs_outputs_and_state(server, http):
 
 def test_logs_arrive_while_the_run_is_running(server, http, tmp_path):
     gate = tmp_path / "go"
-    source = f"import os, time\nprint('started', flush=True)\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.02)\n"
+    source = (f"import os, time\nprint('started', flush=True)\n"
+              f"while not os.path.exists({str(gate)!r}): time.sleep(0.02)\n")
     script = _python3(http, server, source)
     base = f"{server.base_url}/scripts/python3/{script['id']}/runs"
     run = http.post(base).json()

@@ -189,7 +189,8 @@ def write(tmp_path, name: str, data: bytes) -> str:
 
 @pytest.mark.parametrize("delimiter,name", [(",", "comma"), ("\t", "tab"), ("|", "pipe")])
 def test_detect_delimiters(tmp_path, delimiter, name):
-    text = f"id{delimiter}city{delimiter}amount\n1{delimiter}\"Paris, FR\"{delimiter}2.5\n2{delimiter}Rome{delimiter}3\n"
+    d = delimiter
+    text = f"id{d}city{d}amount\n1{d}\"Paris, FR\"{d}2.5\n2{d}Rome{d}3\n"
     info = detect_csv(write(tmp_path, "d.csv", text.encode()))
     assert info["columnDelimiter"] == name
     assert info["includeHeader"] is True

@@ -571,7 +571,8 @@ def test_big_import_and_export_stream_with_flat_python_memory(tmp_path):
     with open(src, "w") as out:
         out.write("id,name,amount,created\n")
         for start in range(0, line_count, 50_000):
-            out.write("".join(f"{i},customer number {i:08d} of the big import,{i * 0.25},2024-01-01 00:00:{i % 60:02d}\n"
+            out.write("".join(f"{i},customer number {i:08d} of the big import,{i * 0.25},"
+                              f"2024-01-01 00:00:{i % 60:02d}\n"
                               for i in range(start, start + 50_000)))
     size = os.path.getsize(src)
     assert size > 20 * 1024 * 1024

@@ -1,0 +1,59 @@
+"""``/queries``: SQL on a database with a bounded preview of the result; posting a query runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+
+from .. import databases as dbs
+from ..common import author, paginate, parse_body, required_fields, respond
+from ..errors import bad_request
+from ..runners.data import QUERY
+from . import emulator
+from .job_runs import add_run_routes, job_or_404
+from .run_helpers import start_run
+
+router = APIRouter()
+_FIELDS = ("database", "sql", "credential", "hidden", "interactive", "previewRows", "includeHeader",
+           "compression", "columnDelimiter", "unquoted", "filenamePrefix")
+
+
+def _render(job: dict) -> dict:
+    last = job.get("lastRun") or {}
+    return dict(job, state=last.get("state") or job.get("state"), error=last.get("error"),
+                startedAt=last.get("startedAt"), finishedAt=last.get("finishedAt"), lastRunId=last.get("id"),
+                scriptId=None, reportId=None, author=author(), myPermissionLevel="manage")
+
+
+@router.post("/queries")
+@router.post("/queries/")
+def create_query(request: Request, body: Any = Body(None)):
+    body = parse_body(body, required_fields("post", "/queries"))
+    if dbs.get_database(int(body["database"])) is None:
+        raise bad_request(f"database {body['database']} does not exist")
+    preview = int(body["previewRows"])
+    if not 0 <= preview <= 1000:
+        raise bad_request("previewRows must be from 0 to 1000")
+    doc = {k: body.get(k) for k in _FIELDS}
+    doc.update(hidden=bool(doc["hidden"]), interactive=bool(doc["interactive"]), resultRows=[],
+               resultColumns=[], exception=None, archived=False)
+    registry = emulator(request).registry
+    job = registry.create_job(QUERY, body.get("name") or "Query", doc)
+    start_run(request, job["id"], conflict=("conflict", "The query is already running."))
+    return respond(request, _render(registry.get_job(job["id"])))
+
+
+@router.get("/queries")
+@router.get("/queries/")
+def list_queries(request: Request):
+    jobs = [j for j in emulator(request).registry.list_jobs() if j.get("type") == QUERY]
+    return paginate(request, [_render(j) for j in jobs])
+
+
+@router.get("/queries/{job_id}")
+def get_query(request: Request, job_id: int):
+    return respond(request, _render(job_or_404(request, job_id, QUERY, "query")))
+
+
+add_run_routes(router, "/queries", job_type=QUERY, id_field="queryId", what="query")

@@ -1,0 +1,181 @@
+"""Runners that move data through the warehouse: CSV imports, queries, SQL scripts (with their CSV
+output), CSV exports and the CSV preprocess step of the official client.
+
+Every failure is the warehouse's own message (``RunFailed``); an import is one transaction, so a
+failed one leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import duckdb
+
+from .. import databases
+from ..runs import RunContext, RunFailed, register_runner
+from ..warehouse import WarehouseError
+
+CSV_IMPORT = "JobTypes::CsvImport"
+QUERY = "JobTypes::Query"
+SQL_SCRIPT = "JobTypes::SqlRunner"
+CSV_EXPORT = "JobTypes::CsvExport"
+PREPROCESS = "JobTypes::CsvPreprocess"
+_DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|", None: ","}
+
+
+def _check_database(database_id) -> None:
+    if database_id is None or databases.get_database(int(database_id)) is None:
+        raise RunFailed(f"Database {database_id} does not exist")
+    if int(database_id) != databases.DEFAULT_DATABASE_ID:
+        raise RunFailed(f"Database {database_id} has no warehouse in the emulator")
+
+
+def _source_paths(ctx: RunContext, file_ids) -> list[str]:
+    paths = []
+    for file_id in file_ids or []:
+        try:
+            paths.append(ctx.state.files.path(int(file_id)))
+        except Exception as exc:  # FileNotFound / upload incomplete
+            raise RunFailed(f"Source file {file_id}: {exc}") from None
+    if not paths:
+        raise RunFailed("The import has no source files (source.fileIds)")
+    return paths
+
+
+def _json_output(ctx: RunContext, name: str, value) -> None:
+    store = ctx.state.store
+    doc = {"id": store.next_id("json_values"), "name": name, "value": value}
+    store.put("json_values", doc)
+    ctx.add_output("JSONValue", doc["id"], name, value)
+
+
+def run_csv_import(ctx: RunContext) -> None:
+    job = ctx.job
+    dest = job.get("destination") or {}
+    _check_database(dest.get("remoteHostId"))
+    paths = _source_paths(ctx, (job.get("source") or {}).get("fileIds"))
+    columns = job.get("tableColumns") or None
+    if columns and job.get("loosenTypes"):
+        columns = [{"name": c["name"]} for c in columns]  # detected from every row, not a sample
+    schema, table = dest.get("schema"), dest.get("table")
+    mode = job.get("existingTableRows") or "fail"
+    ctx.log(f"Importing {len(paths)} file(s) into {schema}.{table} (existing table rows: {mode})")
+    try:
+        result = ctx.state.warehouse.import_csv(
+            paths, schema, table, if_exists=mode, header=job.get("firstRowIsHeader", True) is not False,
+            delimiter=_DELIMITERS.get(job.get("columnDelimiter"), job.get("columnDelimiter")),
+            compression=job.get("compression") or "none", column_types=columns,
+            primary_keys=dest.get("primaryKeys") or None, last_modified_keys=dest.get("lastModifiedKeys") or None,
+            max_errors=job.get("maxErrors"), escaped=bool(job.get("escaped")),
+        )
+    except WarehouseError as exc:
+        raise RunFailed(str(exc)) from None
+    ctx.log(f"Loaded {result.rows_inserted} rows into {schema}.{table} "
+            f"({result.rows_updated} replaced, {result.rows_rejected} rejected)")
+    ctx.add_output("Table", result.table_id, f"{schema}.{table}".lower())
+    _json_output(ctx, "import_result", {
+        "rowsLoaded": result.rows_inserted, "rowsRejected": result.rows_rejected,
+        "rowsUpdated": result.rows_updated, "tableId": result.table_id, "columns": result.columns,
+    })
+
+
+def run_query(ctx: RunContext) -> None:
+    job = ctx.job
+    _check_database(job.get("database"))
+    preview = job.get("previewRows")
+    try:
+        result = ctx.state.warehouse.query(job["sql"], preview_rows=100 if preview is None else int(preview))
+    except WarehouseError as exc:
+        ctx.state.registry.update_job(ctx.job_id, {"error": str(exc), "exception": str(exc)})
+        raise RunFailed(str(exc)) from None
+    ctx.log(f"Query finished: {result.row_count} rows")
+    ctx.state.registry.update_job(ctx.job_id, {
+        "resultColumns": [c["name"] for c in result.columns], "resultRows": result.rows, "error": None,
+    })
+
+
+def _last_is_select(sql: str) -> bool:
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise RunFailed(str(exc).split("\n")[0]) from None
+    return bool(statements) and statements[-1].type == duckdb.StatementType.SELECT
+
+
+def _export_files(ctx: RunContext, sql: str, settings: dict, prefix: str) -> list[int]:
+    """Run ``sql`` (ending with a SELECT) into CSV files, adopt them as Civis files, add outputs."""
+    compression = settings.get("compression") or "none"
+    if compression not in ("none", "gzip"):
+        raise RunFailed(f"CSV compression {compression!r} is not supported by the emulator; use gzip or none")
+    max_size = settings.get("maxFileSize")
+    split = bool(settings.get("forceMultifile")) or bool(max_size)
+    files = ctx.state.files
+    workdir = tempfile.mkdtemp(dir=files.scratch_dir())
+    try:
+        paths = ctx.state.warehouse.export_csv(
+            sql, workdir, header=settings.get("includeHeader", True) is not False,
+            delimiter=_DELIMITERS.get(settings.get("columnDelimiter"), settings.get("columnDelimiter")),
+            compression=compression, file_name=prefix,
+            max_file_size_bytes=int(max_size) * 1024 * 1024 if max_size else (None if not split else 1 << 40),
+        )
+        ids = []
+        for path in paths:
+            file_id = files.adopt(os.path.basename(path), path)
+            ctx.add_output("File", file_id, os.path.basename(path))
+            ids.append(file_id)
+        ctx.log(f"Exported {len(ids)} file(s): {', '.join(str(i) for i in ids)}")
+        return ids
+    except WarehouseError as exc:
+        raise RunFailed(str(exc)) from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_sql_script(ctx: RunContext) -> None:
+    job = ctx.job
+    _check_database(job.get("remoteHostId"))
+    sql = job.get("sql") or ""
+    if _last_is_select(sql):
+        prefix = (job.get("csvSettings") or {}).get("filenamePrefix") or f"sql_script_{ctx.job_id}_run_{ctx.run_id}"
+        _export_files(ctx, sql, job.get("csvSettings") or {}, prefix)
+        return
+    try:
+        result = ctx.state.warehouse.query(sql, preview_rows=0)
+    except WarehouseError as exc:
+        raise RunFailed(str(exc)) from None
+    ctx.log(f"SQL finished: {result.row_count} rows affected")
+
+
+def run_csv_export(ctx: RunContext) -> None:
+    job = ctx.job
+    source = job.get("source") or {}
+    _check_database(source.get("remoteHostId"))
+    prefix = (job.get("destination") or {}).get("filenamePrefix") or f"export_{ctx.job_id}_run_{ctx.run_id}"
+    settings = {k: job.get(k) for k in ("includeHeader", "compression", "columnDelimiter", "forceMultifile",
+                                        "maxFileSize")}
+    _export_files(ctx, source.get("sql") or "", settings, prefix)
+
+
+def run_preprocess(ctx: RunContext) -> None:
+    """The emulator's files need no cleaning: the output is the file itself, with its detected info."""
+    file_id = int(ctx.job["fileId"])
+    try:
+        doc = ctx.state.files.get(file_id)
+        ctx.state.files.path(file_id)
+    except Exception as exc:
+        raise RunFailed(f"File {file_id}: {exc}") from None
+    info = doc.get("detectedInfo")
+    if not info:
+        raise RunFailed(f"File {file_id} does not look like a CSV file")
+    ctx.log(f"File {file_id}: {json.dumps({k: v for k, v in info.items() if k != 'tableColumns'})}")
+    ctx.add_output("File", file_id, doc["name"])
+
+
+register_runner(CSV_IMPORT, run_csv_import)
+register_runner(QUERY, run_query)
+register_runner(SQL_SCRIPT, run_sql_script)
+register_runner(CSV_EXPORT, run_csv_export)
+register_runner(PREPROCESS, run_preprocess)

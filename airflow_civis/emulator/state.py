@@ -20,6 +20,9 @@ class EmulatorState:
         self._seed()
         self.registry = RunRegistry(self.store, api_key=api_key, max_workers=max_workers,
                                     stats=self.stats, state=self)
+        from .civisml import seed_civisml  # the CivisML templates and their civis-civisml-* aliases
+
+        seed_civisml(self)
         self._closed = False
 
     def _seed(self) -> None:

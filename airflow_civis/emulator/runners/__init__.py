@@ -1,5 +1,7 @@
-"""Built-in runners: scripts (python3, containers, r, javascript, custom). Importing registers them."""
+"""Built-in runners: scripts (python3, containers, r, javascript, custom) and data movement (CSV imports,
+queries, SQL scripts, CSV exports, CSV preprocess). Importing registers them."""
 
 from __future__ import annotations
 
-from . import scripts  # noqa: F401
+from .. import civisml, enhancements  # noqa: F401,E402 - CivisML programs (via scripts) and enhancement runners
+from . import data, scripts  # noqa: F401

@@ -14,12 +14,38 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 
 from ..runs import RunContext, RunFailed, register_runner
 from ..script_kinds import KINDS, kind_of
 from .process import run_command, run_simulated, simulated
 
 _DROP_ENV = ("CIVIS_API_KEY", "CIVIS_API_ENDPOINT", "CIVIS_JOB_ID", "CIVIS_RUN_ID")
+
+#: In-process programs a container script can name as its whole dockerCommand: ``civis-emulator:<name>``.
+#: Each gets ``(ctx, arguments)``: the run's arguments by param name, param defaults filled in, unconverted.
+BuiltinProgram = Callable[[RunContext, dict], None]
+_BUILTINS: dict[str, BuiltinProgram] = {}
+
+
+def register_builtin_program(name: str, fn: BuiltinProgram) -> None:
+    """Make a container script whose dockerCommand is ``civis-emulator:<name>`` run ``fn`` in-process
+    (for templates like CivisML's, whose real image the emulator replaces with Python code)."""
+    _BUILTINS[name] = fn
+
+
+def _builtin(command: str | None) -> BuiltinProgram | None:
+    text = (command or "").strip()
+    return _BUILTINS.get(text[len("civis-emulator:"):]) if text.startswith("civis-emulator:") else None
+
+
+def resolved_arguments(job: dict) -> dict:
+    arguments = dict(job.get("arguments") or {})
+    for param in job.get("params") or []:
+        name = param.get("name")
+        if name and arguments.get(name) is None and param.get("default") is not None:
+            arguments[name] = param["default"]
+    return arguments
 
 
 def _env_value(value) -> str:
@@ -66,6 +92,9 @@ def _run_script(ctx: RunContext, script: dict, env_job: dict) -> None:
     path = kind.path if kind else None
     if path == "containers":
         command = script.get("dockerCommand")
+        program = _builtin(command)
+        if program is not None:
+            return program(ctx, resolved_arguments(env_job))
         sim = simulated(command)
         if sim:
             return run_simulated(ctx, *sim)

@@ -1,0 +1,107 @@
+"""CivisML through the operators against the emulator: real scikit-learn fits, scores for every row."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+from airflow.exceptions import TaskDeferred
+
+from airflow_civis.exceptions import CivisRunError
+from airflow_civis.hooks.civis import CivisHook
+from airflow_civis.operators.ml import CivisMLPredictOperator, CivisMLTrainOperator
+from tests.helpers import first_event, make_context
+
+pytestmark = pytest.mark.slow
+
+
+def train(**kwargs):
+    kwargs.setdefault("deferrable", False)
+    return CivisMLTrainOperator(task_id=kwargs.pop("task_id", "train"), poll_interval=0.1, **kwargs)
+
+
+def predict(**kwargs):
+    kwargs.setdefault("deferrable", False)
+    return CivisMLPredictOperator(task_id="predict", poll_interval=0.1, **kwargs)
+
+
+def test_classification_round_trip(civis_conn, load_table, read_table, iris_frame):
+    table = load_table(iris_frame, "iris")
+    result = train(model_type="sparse_logistic", dependent_variable="species", table_name=table,
+                   primary_key="row_id", oos_scores_table=f"{table}_oos", oos_scores_if_exists="drop",
+                   model_name="iris").execute(make_context())
+    metrics = result["metrics"]
+    assert result["state"] == "succeeded" and result["model_type"] == "sparse_logistic"
+    assert 0.85 <= metrics["accuracy"] <= 1.0 and 0.9 <= metrics["roc_auc"] <= 1.0
+    assert metrics["class_names"] == ["setosa", "versicolor", "virginica"]
+    matrix = metrics["confusion_matrix"]
+    assert sum(map(sum, matrix)) == 150 and [sum(row) for row in matrix] == [50, 50, 50]
+    assert {"estimator.pkl", "model_info.json", "metrics.json", "predictions.csv.gz"} <= set(result["output_file_ids"])
+    oos = read_table(f"{table}_oos", order_by="row_id")
+    assert len(oos) == 150 and list(oos.columns) == ["row_id", "species_setosa", "species_versicolor",
+                                                     "species_virginica"]
+
+    new_rows = iris_frame.drop(columns=["species"]).iloc[::10].reset_index(drop=True)
+    new_table = load_table(new_rows, "iris_new")
+    scored = predict(train_job_id=str(result["job_id"]), table_name=new_table, output_table=f"{new_table}_scores",
+                     if_output_exists="drop").execute(make_context())
+    assert scored["row_count"] == len(new_rows) and scored["train_run_id"] == result["run_id"]
+    scores = read_table(f"{new_table}_scores", order_by="row_id")
+    assert scores["row_id"].astype(int).tolist() == new_rows["row_id"].tolist()  # the training primary key
+    probabilities = scores[["species_setosa", "species_versicolor", "species_virginica"]].astype(float)
+    assert ((probabilities.sum(axis=1) - 1).abs() < 1e-6).all()
+    assert (probabilities.idxmax(axis=1).str.removeprefix("species_")
+            == iris_frame.iloc[::10]["species"].reset_index(drop=True)).mean() >= 0.9
+
+    hook = CivisHook()
+    model = hook.call("GET", f"/models/{result['job_id']}")
+    assert model["dependentVariable"] == "species" and model["builds"][0]["rocAuc"] == metrics["roc_auc"]
+    assert [p["outputTable"] for p in model["predictions"]] == [f"{new_table}_scores"]
+    predictions = hook.call("GET", "/predictions", params={"model_id": result["job_id"]})
+    assert [p["id"] for p in predictions] == [scored["job_id"]]
+
+
+def test_regression_with_grid_is_deterministic(civis_conn, load_table):
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame.head(200)
+    table = load_table(frame, "diabetes")
+    kwargs = dict(model_type="sparse_ridge_regressor", dependent_variable="target", table_name=table,
+                  cross_validation_parameters={"alpha": [0.01, 1.0, 100.0]}, excluded_columns=["s6"])
+    first = train(**kwargs).execute(make_context())
+    second = train(**kwargs).execute(make_context())
+    assert 0.2 < first["metrics"]["r_squared"] < 1.0 and first["metrics"]["rmse"] > 0
+    assert first["metrics"] == second["metrics"]  # fixed folds and random_state: same numbers every run
+
+
+def test_binary_from_a_civis_file_with_calibration_deferred(civis_conn):
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, 3, 20, 21, 22, 30]].head(240)
+    files = civis_conn.app.state.emulator.files
+    file_id = files.create("cancer.csv.gz")
+    files.write_stream(file_id, [gzip.compress(frame.to_csv(index=False).encode())])
+    op = train(model_type="gradient_boosting_classifier", dependent_variable="target", file_id=file_id,
+               parameters={"n_estimators": 40}, calibration="sigmoid", deferrable=True)
+    ctx = make_context()
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ctx)
+    result = op.execute_complete(ctx, first_event(deferred.value.trigger).payload)
+    metrics = result["metrics"]
+    assert metrics["n_classes"] == 2 and metrics["pos_class"] == "1"
+    assert metrics["roc_auc"] > 0.9 and 0 <= metrics["brier_score"] < 0.15 and metrics["accuracy"] > 0.85
+
+
+def test_missing_dependent_variable_fails_with_the_column_named(civis_conn, load_table, iris_frame):
+    table = load_table(iris_frame, "iris_bad")
+    with pytest.raises(CivisRunError, match=r"Column\(s\) \['kind'\] not found"):
+        train(model_type="random_forest_classifier", dependent_variable="kind", table_name=table).execute(
+            make_context())
+
+
+def test_regression_model_on_text_target_fails_clearly(civis_conn, load_table, iris_frame):
+    table = load_table(pd.DataFrame(iris_frame), "iris_reg")
+    with pytest.raises(CivisRunError, match="regression model but species is not numeric"):
+        train(model_type="extra_trees_regressor", dependent_variable="species", table_name=table,
+              parameters={"n_estimators": 5}).execute(make_context())

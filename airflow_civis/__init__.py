@@ -33,4 +33,6 @@ def get_provider_info() -> dict:
             },
         ],
         "extra-links": ["airflow_civis.links.CivisRunLink"],
+        # Warehouse tables as assets, civis://<database>/<schema>/<table> (airflow_civis.lineage).
+        "asset-uris": [{"schemes": ["civis"], "handler": "airflow_civis.lineage.sanitize_uri"}],
     }

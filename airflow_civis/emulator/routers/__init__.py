@@ -11,7 +11,27 @@ def emulator(request: Request) -> EmulatorState:
     return request.app.state.emulator
 
 
-from . import admin, credentials, databases, jobs, json_values, script_runs, scripts, templates, users  # noqa: E402
+from . import (  # noqa: E402
+    admin,
+    aliases,
+    credentials,
+    databases,
+    enhancements,
+    exports,
+    file_transfer,
+    files,
+    imports,
+    jobs,
+    json_values,
+    models,
+    pages,
+    queries,
+    script_runs,
+    scripts,
+    tables,
+    templates,
+    users,
+)
 
 ALL_ROUTERS = [
     admin.router,
@@ -23,4 +43,14 @@ ALL_ROUTERS = [
     templates.router,
     script_runs.router,
     scripts.router,
+    files.router,
+    file_transfer.router,
+    imports.router,
+    queries.router,
+    exports.router,
+    tables.router,
+    aliases.router,
+    models.router,
+    enhancements.router,
+    pages.router,  # /_emulator/ui: HTML run pages, the one place answered without the API key (see pages.py)
 ]

@@ -22,7 +22,7 @@ test: $(STAMP)
 
 # Style and types (config in pyproject.toml): about 0.1 s for ruff, 3 s for mypy (40 s on a cold cache).
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_civis tests example_dags scripts
+	$(BIN)/ruff check airflow_civis tests example_dags scripts benchmarks
 	$(BIN)/mypy airflow_civis
 
 # The oldest Airflow we support, in a second virtualenv: the hook, lifecycle, trigger and quickstart DAG.

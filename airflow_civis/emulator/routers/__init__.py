@@ -25,9 +25,11 @@ from . import (  # noqa: E402
     json_values,
     models,
     pages,
+    projects,
     queries,
     script_runs,
     scripts,
+    sharing,
     tables,
     templates,
     users,
@@ -52,5 +54,7 @@ ALL_ROUTERS = [
     aliases.router,
     models.router,
     enhancements.router,
+    projects.router,  # after the resource routers: shadows none of their routes
+    sharing.router,  # shares, projects membership, archive, transfer of every resource (one table)
     pages.router,  # /_emulator/ui: HTML run pages, the one place answered without the API key (see pages.py)
 ]

@@ -1,10 +1,20 @@
-"""``/jobs``: the generic view of every job (scripts, imports, queries, ...) and its runs."""
+"""``/jobs``: the generic view of every job (scripts, imports, queries, ...) and its runs.
+
+A job's parent is its ``parentId`` (set on scripts at create or update): ``GET /jobs/{id}/parents``
+walks that chain up (nearest parent first), ``GET /jobs/{id}/children`` nests the jobs naming it as
+parent. ``POST /jobs/{id}/trigger_email`` makes (once) and keeps the job's trigger address; the
+emulator receives no mail, so mailing it runs nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import secrets
 
-from ..common import paginate, query_list, respond
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from .. import spec
+from ..common import paginate, query_list, respond, template_of
 from ..errors import not_found
 from ..runs import run_summary
 from . import emulator
@@ -91,3 +101,55 @@ def get_outputs(request: Request, job_id: int, run_id: int):
     run = get_run_or_404(request, job_id, run_id)
     return paginate(request, render_outputs(request, run))
 
+
+
+def _with_runs(request: Request, job: dict) -> dict:
+    runs = [run_summary(r) for r in reversed(emulator(request).registry.list_runs(job["id"]))]
+    return dict(job, runs=runs[:10])
+
+
+def _shape_list(request: Request, items: list[dict]) -> JSONResponse:
+    """These two answer lists although the spec declares one object (its x-examples answer lists)."""
+    schema = spec.response_schema("get", template_of(request), 200)
+    return JSONResponse([spec.conform(schema, i) for i in items])
+
+
+@router.get("/{job_id}/parents")
+def list_parents(request: Request, job_id: int):
+    job = _job_or_404(request, job_id)
+    registry, out, seen = emulator(request).registry, [], {job_id}
+    parent_id = job.get("parentId")
+    while parent_id is not None and parent_id not in seen:
+        parent = registry.get_job(parent_id)
+        if parent is None:
+            break
+        out.append(_with_runs(request, parent))
+        seen.add(parent_id)
+        parent_id = parent.get("parentId")
+    return _shape_list(request, out)
+
+
+@router.get("/{job_id}/children")
+def list_children(request: Request, job_id: int):
+    _job_or_404(request, job_id)
+    by_parent: dict[int, list[dict]] = {}
+    for job in emulator(request).registry.list_jobs():
+        if job.get("parentId") is not None:
+            by_parent.setdefault(job["parentId"], []).append(job)
+
+    def nest(parent_id: int, seen: frozenset) -> list[dict]:
+        return [dict(_with_runs(request, j), children=nest(j["id"], seen | {j["id"]}))
+                for j in by_parent.get(parent_id, []) if j["id"] not in seen]
+
+    return _shape_list(request, nest(job_id, frozenset({job_id})))
+
+
+@router.post("/{job_id}/trigger_email")
+def trigger_email(request: Request, job_id: int):
+    job = _job_or_404(request, job_id)
+    address = job.get("triggerEmail")
+    if not address:
+        address = f"job-{job_id}-{secrets.token_hex(8)}@trigger.civis-emulator.localhost"
+        emulator(request).store.update("jobs", job_id, lambda d: d.setdefault("triggerEmail", address))
+        address = emulator(request).registry.get_job(job_id)["triggerEmail"]
+    return respond(request, {"triggerEmail": address})

@@ -10,9 +10,10 @@ from starlette.exceptions import HTTPException
 
 from .. import spec
 from ..common import author, paginate, parse_body, query_list, required_fields, respond
-from ..errors import not_found
+from ..errors import ApiError, not_found
 from ..script_kinds import KINDS, ScriptKind, kind_of
 from . import emulator
+from .run_helpers import start_run
 
 router = APIRouter(prefix="/scripts")
 
@@ -91,6 +92,11 @@ def create_script(request: Request, kind: str, body: Any = Body(None)):
     k = kind_or_404(request, kind)
     template = f"/scripts/{k.path}"
     body = parse_body(body, required_fields("post", template))
+    job = _create(request, k, template, body)
+    return respond(request, render_script(request, job, k), status=201)
+
+
+def _create(request: Request, k: ScriptKind, template: str, body: dict) -> dict:
     fields = _fields("post", template, body)
     user = author()
     doc = {
@@ -108,8 +114,7 @@ def create_script(request: Request, kind: str, body: Any = Body(None)):
     doc.update(fields)
     if k.path == "custom":
         doc.update(_custom_fields(request, body))
-    job = emulator(request).registry.create_job(k.job_type, doc.pop("name", None), doc)
-    return respond(request, render_script(request, job, k), status=201)
+    return emulator(request).registry.create_job(k.job_type, doc.pop("name", None), doc)
 
 
 @router.get("/{kind}/{script_id}")
@@ -167,6 +172,46 @@ def list_custom(request: Request, archived: str | None = None, hidden: bool = Fa
     scripts = [render_script(request, j, k) for j in emulator(request).registry.list_jobs()
                if j.get("type") == k.job_type and (not ids or str(j.get("fromTemplateId")) in ids)]
     return paginate(request, _list(request, scripts, archived, hidden))
+
+
+# -- the legacy generic routes: GET /scripts/types, POST /scripts, GET /scripts/{id}, POST /scripts/{id}/run
+@router.get("/types")
+def list_types(request: Request):
+    return respond(request, [{"name": path} for path in KINDS if path != "custom"])
+
+
+@router.post("")
+@router.post("/")
+def create_legacy(request: Request, body: Any = Body(None)):
+    """The legacy create makes a SQL script (``/scripts/sql``); ``templateScriptId`` is not supported."""
+    body = parse_body(body, required_fields("post", "/scripts/"))
+    if body.get("templateScriptId") is not None:
+        raise ApiError(501, "not_implemented", "POST /scripts with templateScriptId is not implemented "
+                       "by the Civis emulator; use POST /scripts/custom")
+    k = KINDS["sql"]
+    job = _create(request, k, "/scripts/", body)
+    return respond(request, render_script(request, job, k))
+
+
+def _any_script(request: Request, script_id: int) -> tuple[dict, ScriptKind]:
+    job = emulator(request).registry.get_job(script_id)
+    k = kind_of(job) if job else None
+    if k is None:
+        raise not_found("script")
+    return job, k
+
+
+@router.get("/{script_id:int}")
+def get_any_script(request: Request, script_id: int):
+    job, k = _any_script(request, script_id)
+    return respond(request, render_script(request, job, k))
+
+
+@router.post("/{script_id:int}/run")
+def run_legacy(request: Request, script_id: int):
+    _any_script(request, script_id)
+    start_run(request, script_id, conflict=("already_running", "The script is already running"))
+    return respond(request, None, status=204)
 
 
 __all__ = ["router", "render_script", "kind_or_404", "script_or_404"]

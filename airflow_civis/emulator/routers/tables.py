@@ -1,13 +1,17 @@
 """``/tables`` and ``/databases/{id}/schemas/{schema}/tables/{table}``: the warehouse's tables, their
-columns, row counts and refresh. Also makes ``GET /databases/1/schemas`` list the warehouse's schemas."""
+columns, row counts and refresh; ``PATCH /tables/{id}`` keeps a table's ``primaryKeys``,
+``lastModifiedKeys`` and ``ontologyMapping`` in the store (kind ``table_meta``, by table id). Also
+makes ``GET /databases/1/schemas`` list the warehouse's schemas."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
 from starlette.concurrency import run_in_threadpool
 
 from .. import databases as dbs
-from ..common import paginate, respond
+from ..common import paginate, parse_body, respond
 from ..errors import ApiError, bad_request, not_found
 from ..warehouse import DEFAULT_SCHEMA, WarehouseError
 from . import emulator
@@ -41,15 +45,22 @@ def _detail(doc: dict) -> dict:
     out = _summary(doc)
     out.update({k: [] for k in _EMPTY_LISTS}, columns=columns, schemaUpdatedAt=doc.get("createdAt"),
                primaryKeys=doc.get("primaryKeys") or [], lastModifiedKeys=doc.get("lastModifiedKeys") or [],
-               ontologyMapping={}, viewDef=None, tableDef=None)
+               ontologyMapping=doc.get("ontologyMapping") or {}, viewDef=None, tableDef=None)
     return out
+
+
+def _with_meta(request: Request, doc: dict) -> dict:
+    meta = emulator(request).store.get("table_meta", doc["id"]) if doc.get("id") is not None else None
+    if not meta:
+        return doc
+    return dict(doc, **{k: meta[k] for k in ("primaryKeys", "lastModifiedKeys", "ontologyMapping") if k in meta})
 
 
 def _describe_id(request: Request, table_id: int) -> dict:
     warehouse = emulator(request).warehouse
     try:
         schema, table = warehouse.table_by_id(table_id)
-        return warehouse.describe(schema, table)
+        return _with_meta(request, warehouse.describe(schema, table))
     except WarehouseError as exc:
         raise _error(exc) from None
 
@@ -99,7 +110,38 @@ async def refresh_table(request: Request, table_id: int):
         doc = await run_in_threadpool(warehouse.refresh, schema, table)
     except WarehouseError as exc:
         raise _error(exc) from None
-    return respond(request, _detail(doc))
+    return respond(request, _detail(_with_meta(request, doc)))
+
+
+@router.patch("/tables/{table_id}")
+def patch_table(request: Request, table_id: int, body: Any = Body(None)):
+    raw = body if isinstance(body, dict) else {}
+    body = parse_body(body)
+    if "ontologyMapping" in body:  # its keys are user data: not re-cased
+        body["ontologyMapping"] = raw.get("ontologyMapping", raw.get("ontology_mapping"))
+    doc = _describe_id(request, table_id)
+    names = {c["name"] for c in doc.get("columns", [])}
+    changes: dict[str, Any] = {}
+    for key in ("primaryKeys", "lastModifiedKeys"):
+        if key in body and body[key] is not None:
+            keys = body[key]
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise bad_request(f"{key} must be a list of column names")
+            unknown = [k for k in keys if k not in names]
+            if unknown:
+                raise bad_request(f"{key}: no such column: {', '.join(unknown)}")
+            changes[key] = keys
+    if body.get("ontologyMapping") is not None:
+        mapping = body["ontologyMapping"]
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise bad_request("ontologyMapping must map names to strings")
+        changes["ontologyMapping"] = mapping
+    store = emulator(request).store
+    with store.lock:
+        meta = store.get("table_meta", table_id) or {"id": table_id}
+        meta.update(changes)
+        store.put("table_meta", meta)
+    return respond(request, _detail(_with_meta(request, doc)))
 
 
 @router.get("/databases/{db_id}/schemas/{schema_name}/tables/{table_name}")
@@ -111,7 +153,7 @@ def get_schema_table(request: Request, db_id: int, schema_name: str, table_name:
         doc = emulator(request).warehouse.describe(schema_name, table_name)
     except WarehouseError as exc:
         raise _error(exc) from None
-    return respond(request, _detail(doc))
+    return respond(request, _detail(_with_meta(request, doc)))
 
 
 @router.get("/databases/{db_id}/schemas/{schema_name}/tables")

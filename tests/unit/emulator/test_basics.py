@@ -24,7 +24,7 @@ def test_unimplemented_spec_path_is_501_naming_the_endpoint(client):
     assert r.status_code == 501
     assert r.json() == {"error": "not_implemented", "code": 501,
                         "errorDescription": "GET /reports/{id} is not implemented by the Civis emulator"}
-    assert client.get("/scripts/types").json()["errorDescription"].startswith("GET /scripts/types ")
+    assert client.get("/users/me/activity").json()["errorDescription"].startswith("GET /users/me/activity ")
     assert client.get("/scripts/dbt/1").status_code == 501
     assert client.delete("/scripts/python3/1").status_code == 501
 

@@ -32,11 +32,16 @@ DEFAULT_POLL_INTERVAL = 10.0
 
 
 def default_deferrable() -> bool:
-    return conf.getboolean("operators", "default_deferrable", fallback=True)
+    """Deferrable unless ``[civis] default_deferrable = False``.
+
+    Airflow's own ``[operators] default_deferrable`` ships as False, which would quietly put every Civis
+    wait in a worker slot; waiting in the triggerer is this provider's point, so it has its own switch.
+    """
+    return conf.getboolean("civis", "default_deferrable", fallback=True)
 
 
 def resolve_deferrable(value: Any, task_id: str) -> bool:
-    """None follows ``[operators] default_deferrable`` (True when unset); anything else must be a bool."""
+    """None follows ``[civis] default_deferrable`` (True when unset); anything else must be a bool."""
     return default_deferrable() if value is None else check_bool("deferrable", value, task_id)
 
 
@@ -90,7 +95,7 @@ class CivisRunOperatorBase(BaseOperator):
     Base for operators that start one Civis run and wait for it.
 
     :param civis_conn_id: Airflow connection of type ``civis``.
-    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``, else True).
+    :param deferrable: wait in the triggerer (default True; ``[civis] default_deferrable`` changes it).
     :param poll_interval: seconds between status checks.
     :param timeout: seconds to wait for the run before cancelling it and failing; None waits as long as
         the task may run.

@@ -12,7 +12,7 @@ from typing import Any
 from airflow_civis import lineage
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_choice
+from airflow_civis.validation import check_bool, check_choice
 
 EXISTING_TABLE_ROWS = ("fail", "truncate", "append", "drop")
 GEOCODE_COUNTRIES = ("us", "ca")
@@ -83,6 +83,13 @@ class _EnhancementBase(CivisRunOperatorBase):
         return result
 
 
+def _check_key_columns(multipart_key: Any, task_id: str) -> list[str] | None:
+    if multipart_key is not None and not (isinstance(multipart_key, list) and all(
+            isinstance(k, str) and k for k in multipart_key)):
+        raise ValueError(f"Task {task_id!r}: multipart_key must be a list of column names, got {multipart_key!r}")
+    return multipart_key
+
+
 class CivisGeocodeOperator(_EnhancementBase):
     """
     Geocode the addresses of a table into a new table (``POST /enhancements/geocode``), and wait.
@@ -122,13 +129,10 @@ class CivisGeocodeOperator(_EnhancementBase):
         t = self.task_id
         self.source_table = _check_table("source_table", source_table, t)
         self.target_schema, self.target_table = target_schema, target_table
-        if multipart_key is not None and not (isinstance(multipart_key, list) and all(
-                isinstance(k, str) and k for k in multipart_key)):
-            raise ValueError(f"Task {t!r}: multipart_key must be a list of column names, got {multipart_key!r}")
-        self.multipart_key = multipart_key
+        self.multipart_key = _check_key_columns(multipart_key, t)
         self.country = check_choice("country", country, GEOCODE_COUNTRIES, t)
         self.provider = check_choice("provider", provider, GEOCODE_PROVIDERS, t)
-        self.output_address = bool(output_address)
+        self.output_address = check_bool("output_address", output_address, self.task_id)
         self.existing_table_rows = check_choice("existing_table_rows", existing_table_rows, EXISTING_TABLE_ROWS, t)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
@@ -197,8 +201,8 @@ class CivisCassNcoaOperator(_EnhancementBase):
                 raise ValueError(f"Task {t!r}: column_mapping has unknown field(s) {unknown}; "
                                  f"use {', '.join(COLUMN_MAPPING_FIELDS)}")
         self.column_mapping = column_mapping
-        self.multipart_key = multipart_key
-        self.perform_ncoa = bool(perform_ncoa)
+        self.multipart_key = _check_key_columns(multipart_key, t)
+        self.perform_ncoa = check_bool("perform_ncoa", perform_ncoa, self.task_id)
         if self.perform_ncoa and ncoa_credential_id is None:
             raise ValueError(f"Task {t!r}: perform_ncoa=True needs ncoa_credential_id (the NCOA credential)")
         self.ncoa_credential_id = ncoa_credential_id

@@ -13,7 +13,13 @@ from airflow_civis.hooks.warehouse import resolve_target, split_table
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.operators.imports import DELIMITERS
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_choice, check_int_id, check_positive_number, check_table_name
+from airflow_civis.validation import (
+    check_bool,
+    check_choice,
+    check_int_id,
+    check_positive_number,
+    check_table_name,
+)
 
 
 class CivisExportTableOperator(CivisRunOperatorBase):
@@ -55,7 +61,7 @@ class CivisExportTableOperator(CivisRunOperatorBase):
         self.compression = check_choice("compression", compression, ("none", "gzip"), self.task_id)
         self.max_file_size_mb = (None if max_file_size_mb is None else
                                  int(check_positive_number("max_file_size_mb", max_file_size_mb, self.task_id)))
-        self.header = bool(header)
+        self.header = check_bool("header", header, self.task_id)
         if delimiter not in DELIMITERS:
             raise ValueError(f"{where}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
         self.delimiter = DELIMITERS[delimiter]

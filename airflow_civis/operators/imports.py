@@ -15,7 +15,13 @@ from airflow_civis.hooks.warehouse import get_table, resolve_target, split_table
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_choice, check_int_id, check_non_negative_int, check_table_name
+from airflow_civis.validation import (
+    check_bool,
+    check_choice,
+    check_int_id,
+    check_non_negative_int,
+    check_table_name,
+)
 
 IF_EXISTS = ("fail", "append", "drop", "truncate", "upsert")
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", "comma": "comma", "tab": "tab", "pipe": "pipe"}
@@ -71,7 +77,7 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             raise ValueError(f"{where}: if_exists='upsert' needs primary_keys (and last_modified_keys "
                              "when the table does not exist yet)")
         self.primary_keys, self.last_modified_keys = primary_keys, last_modified_keys
-        self.header = bool(header)
+        self.header = check_bool("header", header, self.task_id)
         if delimiter not in DELIMITERS:
             raise ValueError(f"{where}: delimiter must be one of ',', '\\t', '|' (or comma, tab, pipe); "
                              f"got {delimiter!r}")
@@ -83,7 +89,7 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             raise ValueError(f"{where}: column_types must be a list of {{'name', 'sql_type'}} mappings")
         self.column_types = column_types
         self.max_errors = check_non_negative_int("max_errors", max_errors, self.task_id)
-        self.escaped = bool(escaped)
+        self.escaped = check_bool("escaped", escaped, self.task_id)
         self.credential_id = None if credential_id is None else check_int_id("credential_id", credential_id,
                                                                                self.task_id)
         self.multipart_threshold_mb, self.part_size_mb, self.max_workers = (

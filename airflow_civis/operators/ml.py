@@ -30,7 +30,7 @@ from airflow_civis.ml_models import (
 )
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_choice, check_int_id
+from airflow_civis.validation import check_bool, check_choice, check_int_id, check_table_name
 
 _ALIAS_RE = (
     re.compile(r"\Acivis-civisml-(\w+)\Z"),  # production: civis-civisml-training
@@ -72,6 +72,8 @@ def _source(task_id: str, table_name: Any, file_id: Any) -> None:
         )
     if file_id is not None:
         check_int_id("file_id", file_id, task_id)
+    if table_name is not None:
+        check_table_name("table_name", table_name, task_id)
 
 
 def parse_alias(alias: str) -> tuple[str, str | None] | None:
@@ -245,7 +247,7 @@ class CivisMLTrainOperator(_CivisMLBase):
         self.sql_where, self.sql_limit = sql_where, sql_limit
         self.validation_data = check_choice("validation_data", validation_data, VALIDATION_DATA_CHOICES, t)
         self.civisml_version = civisml_version
-        self.verbose = bool(verbose)
+        self.verbose = check_bool("verbose", verbose, self.task_id)
         declare_table_outlets(self, database_name, [oos_scores_table])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
@@ -414,7 +416,7 @@ class CivisMLPredictOperator(_CivisMLBase):
         self.disk_space = disk_space
         self.n_jobs = _positive_int("n_jobs", n_jobs, t)
         self.model_name = model_name
-        self.verbose = bool(verbose)
+        self.verbose = check_bool("verbose", verbose, self.task_id)
         declare_table_outlets(self, database_name, [output_table])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

@@ -17,7 +17,13 @@ from airflow_civis.lineage import declare_table_outlets, sql_write_outlets
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.operators.imports import DELIMITERS
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_choice, check_int_id, check_non_negative_int, check_required
+from airflow_civis.validation import (
+    check_bool,
+    check_choice,
+    check_int_id,
+    check_non_negative_int,
+    check_required,
+)
 
 MAX_PREVIEW_ROWS = 1000
 
@@ -91,7 +97,7 @@ class CivisQueryOperator(CivisRunOperatorBase):
                              "(XCom is for small data; use export_path for the full result)")
         self.export_path = export_path
         self.compression = check_choice("compression", compression, ("none", "gzip"), self.task_id)
-        self.header = bool(header)
+        self.header = check_bool("header", header, self.task_id)
         if delimiter not in DELIMITERS:
             raise ValueError(f"Task {self.task_id!r}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
         self.delimiter = delimiter if len(delimiter) == 1 else {"comma": ",", "tab": "\t", "pipe": "|"}[delimiter]

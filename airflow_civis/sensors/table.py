@@ -35,7 +35,7 @@ class CivisTableSensor(BaseSensorOperator):
     :param min_rows: wait until the table has at least this many rows.
     :param refreshed_after: ISO-8601 time (templated, e.g. ``{{ data_interval_end }}``): wait until the
         table's last refresh (or data update) is later.
-    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``, else True).
+    :param deferrable: wait in the triggerer (default True; ``[civis] default_deferrable`` changes it).
     """
 
     template_fields: Sequence[str] = ("civis_conn_id", "table", "database", "refreshed_after")

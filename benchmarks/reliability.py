@@ -75,6 +75,9 @@ def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float
                 succeeded += result.succeeded
                 if not result.succeeded:
                     failures.append({"dag": dag_id, "run": i, "tail": result.output[-1500:]})
+                    log = Path(__file__).resolve().parent / "out" / f"reliability-failure-{dag_id}-{i}.log"
+                    log.parent.mkdir(exist_ok=True)
+                    log.write_text(result.output)  # the whole airflow dags test output, to read the cause
                 if verbose:
                     print(f"run {i + 1}/{runs} {dag_id}: {'success' if result.succeeded else 'FAILED'} "
                           f"in {result.seconds:.1f}s", flush=True)

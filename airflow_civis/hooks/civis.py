@@ -219,6 +219,22 @@ class CivisHook(BaseHook):
         assert uncertain is not None
         raise uncertain
 
+    def create(self, path: str, json: Any = None) -> Any:
+        """A POST whose accidental repeat is harmless (a new file record, a completed upload).
+
+        Repeated after an ambiguous failure too (500/502/504, dropped after sending): the worst case is an
+        unused object, never a second run; run starts go through :meth:`start_run` instead.
+        """
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self.call("POST", path, json=json)
+            except CivisAPIError as err:
+                if attempt == START_ATTEMPTS or not may_have_taken_effect(err):
+                    raise
+                self.log.warning("POST %s failed ambiguously (%s); repeating it (a duplicate is harmless)", path, err)
+            time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def last_run_id(self, job_id: int) -> int | None:
         """Id of the job's newest run (``GET /jobs/{id}`` ``lastRun``), None if it has none."""
         last = (self.get_job(job_id) or {}).get("lastRun") or {}

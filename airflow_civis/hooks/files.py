@@ -146,7 +146,7 @@ class CivisFileTransfer:
         return self._upload_multipart(path, size, body)
 
     def _upload_single(self, path: str, body: dict[str, Any]) -> int:
-        created = self.hook.call("POST", "/files", json=body)
+        created = self.hook.create("/files", json=body)
         fields = dict(created.get("uploadFields") or {})
         ordered = {"key": fields.pop("key")} if "key" in fields else {}
         ordered.update(fields)
@@ -163,7 +163,7 @@ class CivisFileTransfer:
 
     def _upload_multipart(self, path: str, size: int, body: dict[str, Any]) -> int:
         part_size, num_parts = self.plan_parts(size)
-        created = self.hook.call("POST", "/files/multipart", json={**body, "numParts": num_parts})
+        created = self.hook.create("/files/multipart", json={**body, "numParts": num_parts})
         urls = created.get("uploadUrls") or []
         if len(urls) != num_parts:
             raise CivisAPIError("POST", "/files/multipart", None,
@@ -180,7 +180,7 @@ class CivisFileTransfer:
                                 thread_name_prefix="civis-upload") as pool:
             for _ in pool.map(send, range(num_parts)):
                 pass
-        self.hook.call("POST", f"/files/multipart/{file_id}/complete")
+        self.hook.create(f"/files/multipart/{file_id}/complete")
         self.hook.log.info("Uploaded %s (%d bytes, %d parts) as Civis file %s", path, size, num_parts, file_id)
         return file_id
 

@@ -21,12 +21,14 @@ from . import (  # noqa: E402
     file_transfer,
     files,
     imports,
+    imports_generic,
     jobs,
     json_values,
     models,
     pages,
     projects,
     queries,
+    reports,
     script_runs,
     scripts,
     sharing,
@@ -54,6 +56,8 @@ ALL_ROUTERS = [
     aliases.router,
     models.router,
     enhancements.router,
+    imports_generic.router,  # /imports, /imports/files, /imports/batches (after imports.router)
+    reports.router,
     projects.router,  # after the resource routers: shadows none of their routes
     sharing.router,  # shares, projects membership, archive, transfer of every resource (one table)
     pages.router,  # /_emulator/ui: HTML run pages, the one place answered without the API key (see pages.py)

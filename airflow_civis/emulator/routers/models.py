@@ -11,13 +11,17 @@ from fastapi import APIRouter, Request
 from ..civisml import civisml_template_ids
 from ..common import author, paginate, respond
 from ..errors import not_found
-from ..runs import run_summary
+from ..runs import FINISHED_STATES, run_summary
 from . import emulator
 
 router = APIRouter()
 
 _SCHEDULE = {"scheduled": False, "scheduledDays": [], "scheduledHours": [], "scheduledMinutes": [],
              "scheduledRunsPerHour": None, "scheduledDaysOfMonth": []}
+
+
+def _schedule(job: dict) -> dict:
+    return dict(_SCHEDULE, **(job.get("schedule") or {}))
 
 
 def _jobs(request: Request, kind: str) -> list[dict]:
@@ -50,7 +54,7 @@ def _model(request: Request, job: dict) -> dict:
         "dependentVariableOrder": [], "excludedColumns": (args.get("EXCLUDE_COLS") or "").split(),
         "limitingSQL": args.get("WHERESQL"), "activeBuildId": builds[-1]["id"] if builds else None,
         "crossValidationParameters": {}, "numberOfFolds": 4, "notifications": job.get("notifications"),
-        "schedule": dict(_SCHEDULE), "parentId": None, "runningAs": author(), "timeZone": "America/Chicago",
+        "schedule": _schedule(job), "parentId": None, "runningAs": author(), "timeZone": "America/Chicago",
         "lastRun": last, "hidden": bool(job.get("hidden")), "user": author(), "createdAt": job.get("createdAt"),
         "updatedAt": job.get("updatedAt"), "currentBuildState": (last or {}).get("state") or "idle",
         "currentBuildException": (last or {}).get("error"), "builds": builds, "predictions": predictions,
@@ -87,6 +91,26 @@ def list_builds(request: Request, model_id: int):
     return paginate(request, [_build(b, job) for b in emulator(request).store.all("civisml_builds", parent=model_id)])
 
 
+@router.get("/models/{model_id}/schedules")
+def get_model_schedule(request: Request, model_id: int):
+    job = _model_job(request, model_id)
+    return respond(request, {"id": model_id, "schedule": _schedule(job)})
+
+
+@router.delete("/models/{model_id}/builds/{build_id}")
+def cancel_build(request: Request, model_id: int, build_id: int):
+    """Cancel the training run behind a build (a build's id is its training run's id)."""
+    _model_job(request, model_id)
+    registry = emulator(request).registry
+    run = registry.get_run(model_id, build_id)
+    if run is None:
+        raise not_found("build")
+    if run["state"] in FINISHED_STATES:
+        raise not_found("active build")
+    registry.cancel_run(model_id, build_id)
+    return respond(request, None, status=202)
+
+
 @router.get("/models/{model_id}/builds/{build_id}")
 def get_build(request: Request, model_id: int, build_id: int):
     job = _model_job(request, model_id)
@@ -112,7 +136,7 @@ def _prediction(request: Request, job: dict) -> dict:
         "scoredTableId": None, "scoredTableName": args.get("TABLE_NAME"), "outputTableName": args.get("OUTPUT_TABLE"),
         "state": last.get("state") or "idle", "error": last.get("error"), "startedAt": last.get("startedAt"),
         "finishedAt": last.get("finishedAt"), "lastRun": run_summary(last) if last else None,
-        "scoredTables": scored, "schedule": dict(_SCHEDULE), "limitingSQL": args.get("WHERESQL"),
+        "scoredTables": scored, "schedule": _schedule(job), "limitingSQL": args.get("WHERESQL"),
         "primaryKey": [args["PRIMARY_KEY"]] if args.get("PRIMARY_KEY") else [],
     }
 
@@ -124,6 +148,15 @@ def list_predictions(request: Request, model_id: int | None = None):
     if model_id is not None:
         items = [p for p in items if p["modelId"] == model_id]
     return paginate(request, items)
+
+
+@router.get("/predictions/{prediction_id}/schedules")
+def get_prediction_schedule(request: Request, prediction_id: int):
+    job = next((j for j in _jobs(request, "prediction") if j["id"] == prediction_id), None)
+    if job is None:
+        raise not_found("prediction")
+    return respond(request, {"id": prediction_id, "schedule": _schedule(job),
+                             "scoreOnModelBuild": bool(job.get("scoreOnModelBuild"))})
 
 
 @router.get("/predictions/{prediction_id}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from .. import databases as dbs
 from ..common import author, paginate, parse_body, required_fields, respond
-from ..errors import bad_request
+from ..errors import bad_request, not_found
 from ..runners.data import QUERY
 from . import emulator
 from .job_runs import add_run_routes, job_or_404
@@ -23,7 +23,7 @@ def _render(job: dict) -> dict:
     last = job.get("lastRun") or {}
     return dict(job, state=last.get("state") or job.get("state"), error=last.get("error"),
                 startedAt=last.get("startedAt"), finishedAt=last.get("finishedAt"), lastRunId=last.get("id"),
-                scriptId=None, reportId=None, author=author(), myPermissionLevel="manage")
+                scriptId=job.get("scriptId"), reportId=None, author=author(), myPermissionLevel="manage")
 
 
 @router.post("/queries")
@@ -54,6 +54,15 @@ def list_queries(request: Request):
 @router.get("/queries/{job_id}")
 def get_query(request: Request, job_id: int):
     return respond(request, _render(job_or_404(request, job_id, QUERY, "query")))
+
+
+@router.put("/queries/{job_id}/scripts/{script_id}")
+def set_query_script(request: Request, job_id: int, script_id: int):
+    job_or_404(request, job_id, QUERY, "query")
+    registry = emulator(request).registry
+    if registry.get_job(script_id) is None:
+        raise not_found("script")
+    return respond(request, _render(registry.update_job(job_id, {"scriptId": script_id})))
 
 
 add_run_routes(router, "/queries", job_type=QUERY, id_field="queryId", what="query")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from .. import spec
 from ..common import paginate, parse_body, respond, template_of
-from ..errors import ApiError, not_found
+from ..errors import ApiError, bad_request, not_found
 from ..script_kinds import ScriptKind, kind_of
 from . import emulator
 from .run_helpers import add_output, cancel_response, get_run_or_404, logs_response, render_outputs, start_run
@@ -79,6 +79,26 @@ def get_outputs(request: Request, kind: str, script_id: int, run_id: int):
     k = kind_or_404(request, kind)
     script_or_404(request, k, script_id)
     return paginate(request, render_outputs(request, get_run_or_404(request, script_id, run_id)))
+
+
+@router.post("/{kind}/{script_id}/runs/{run_id}/logs")
+def post_logs(request: Request, kind: str, script_id: int, run_id: int, body: Any = Body(None)):
+    """A running container (or any script) appending its own log lines to the run."""
+    k = kind_or_404(request, kind)
+    script_or_404(request, k, script_id)
+    get_run_or_404(request, script_id, run_id)
+    body = parse_body(body)
+    lines = [dict(m) for m in body.get("messages") or [] if isinstance(m, dict)]
+    if body.get("message") is not None:
+        lines.insert(0, {"message": body["message"], "level": body.get("level")})
+    if not lines:
+        raise bad_request("give a message or messages")
+    if any("createdAt" in m for m in lines):
+        lines.sort(key=lambda m: str(m.get("createdAt") or ""))
+    registry = emulator(request).registry
+    for m in lines:
+        registry.append_log(run_id, str(m.get("message") or ""), m.get("level") or body.get("level") or "info")
+    return respond(request, None, status=204)
 
 
 @router.post("/{kind}/{script_id}/runs/{run_id}/outputs")

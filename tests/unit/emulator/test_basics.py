@@ -20,10 +20,10 @@ def test_missing_or_wrong_key_is_401_with_api_error_body(app):
 
 
 def test_unimplemented_spec_path_is_501_naming_the_endpoint(client):
-    r = client.get("/reports/5")
+    r = client.get("/reports/sql/5")
     assert r.status_code == 501
     assert r.json() == {"error": "not_implemented", "code": 501,
-                        "errorDescription": "GET /reports/{id} is not implemented by the Civis emulator"}
+                        "errorDescription": "GET /reports/sql/{id} is not implemented by the Civis emulator"}
     assert client.get("/users/me/activity").json()["errorDescription"].startswith("GET /users/me/activity ")
     assert client.get("/scripts/dbt/1").status_code == 501
     assert client.delete("/scripts/python3/1").status_code == 501
@@ -74,10 +74,10 @@ def test_stats_count_templated_routes_and_reset(client):
     client.post("/_emulator/reset-stats")
     client.get("/users/me")
     client.get("/users/me")
-    client.get("/reports/3")
+    client.get("/reports/sql/3")
     stats = client.get("/_emulator/stats").json()
     assert {"method": "GET", "route": "/users/me", "status": 200, "count": 2} in stats["requests"]
-    assert {"method": "GET", "route": "/reports/{id}", "status": 501, "count": 1} in stats["requests"]
+    assert {"method": "GET", "route": "/reports/sql/{id}", "status": 501, "count": 1} in stats["requests"]
     assert stats["total_requests"] == 3 and stats["runs_started"] == {}
     client.post("/_emulator/reset-stats")
     assert client.get("/_emulator/stats").json()["total_requests"] == 0

@@ -64,7 +64,7 @@ with DAG(
         primary_keys=["id"],
         last_modified_keys=["updated_at"],
         max_errors=0,  # no row may be rejected
-        deferrable=True,  # wait in the triggerer (default: Airflow's [operators] default_deferrable)
+        deferrable=True,  # wait in the triggerer (the default; [civis] default_deferrable = False turns it off)
         poll_interval=2,
     )
 

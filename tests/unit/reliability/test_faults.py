@@ -77,7 +77,8 @@ def test_off_by_default_and_not_for_other_hosts():
     try:
         with TestClient(app, headers=AUTH) as client:
             client.post("/_emulator/faults", json={"rules": [{"route": "*", "status": 500}]})
-        with TestClient(app, headers=AUTH, client=("203.0.113.9", 5000)) as remote:
+            # A second client from another address (no lifespan of its own, so the app stays open).
+            remote = TestClient(app, headers=AUTH, client=("203.0.113.9", 5000))
             assert remote.get("/users/me").status_code == 200
     finally:
         app.state.emulator.close()

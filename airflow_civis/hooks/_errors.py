@@ -19,3 +19,13 @@ def api_error_message(body: bytes | str, fallback: str) -> str:
             return str(described)
     text = text.strip()
     return text[:_MAX_BODY] if text else fallback
+
+
+def status_error(method: str, path: str, status: int, body: bytes, reason: str | None, retry_after: str | None):
+    """The ``CivisAPIError`` for an HTTP error answer, the same from requests and from httpx."""
+    from airflow_civis.exceptions import CivisAPIError
+    from airflow_civis.hooks._retry import parse_retry_after
+
+    return CivisAPIError(
+        method, path, status, api_error_message(body, reason or "error"), retry_after=parse_retry_after(retry_after)
+    )

@@ -13,8 +13,8 @@ import tenacity
 from airflow_civis._compat import BaseHook, mask_secret
 from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
-from airflow_civis.hooks._errors import api_error_message
-from airflow_civis.hooks._retry import RetryPolicy, parse_retry_after, tenacity_arguments
+from airflow_civis.hooks._errors import status_error
+from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
 from airflow_civis.runs import RunRef, runs_path
 
 DEFAULT_PAGE_SIZE = 50
@@ -126,13 +126,8 @@ class CivisHook(BaseHook):
                 method, path, f"{type(exc).__name__}: {exc}", request_sent=_request_was_sent(exc)
             ) from None
         if response.status_code >= 400:
-            raise CivisAPIError(
-                method,
-                path,
-                response.status_code,
-                api_error_message(response.content, response.reason or "error"),
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
+            raise status_error(method, path, response.status_code, response.content, response.reason,
+                               response.headers.get("Retry-After"))
         return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -14,8 +14,8 @@ import tenacity
 from airflow_civis._compat import BaseHook, aget_connection, amask_secret
 from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
-from airflow_civis.hooks._errors import api_error_message
-from airflow_civis.hooks._retry import RetryPolicy, parse_retry_after, tenacity_arguments
+from airflow_civis.hooks._errors import status_error
+from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
 from airflow_civis.runs import RunRef
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -86,13 +86,8 @@ class CivisAsyncHook(BaseHook):
                 method, path, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
             ) from None
         if response.status_code >= 400:
-            raise CivisAPIError(
-                method,
-                path,
-                response.status_code,
-                api_error_message(response.content, response.reason_phrase or "error"),
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
+            raise status_error(method, path, response.status_code, response.content, response.reason_phrase,
+                               response.headers.get("Retry-After"))
         return response
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:

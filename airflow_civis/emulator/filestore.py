@@ -71,6 +71,22 @@ def _parse_time(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+def _write_atomically(final: str, stream: Any) -> int:
+    """Stream into ``final`` through a temporary file, so a failed write leaves no partial file; bytes written."""
+    tmp = f"{final}.{threading.get_ident()}.tmp"
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in _chunks(stream):
+                out.write(chunk)
+                size += len(chunk)
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return size
+
+
 def _chunks(stream: Iterable[bytes] | BinaryIO) -> Iterable[bytes]:
     """Byte chunks from an iterator of bytes or a binary file-like object."""
     read = getattr(stream, "read", None)
@@ -224,17 +240,7 @@ class FileStore:
         if row[7] is not None:
             raise FileStoreError(f"File {file_id} is a multipart upload: use write_part")
         final = self._data_path(int(file_id))
-        tmp = f"{final}.{threading.get_ident()}.tmp"
-        size = 0
-        try:
-            with open(tmp, "wb") as out:
-                for chunk in _chunks(stream):
-                    out.write(chunk)
-                    size += len(chunk)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        size = _write_atomically(final, stream)
         self._finish(int(file_id), final, size)
         return self.get(file_id)
 
@@ -285,19 +291,7 @@ class FileStore:
             raise FileStoreError(f"Part number {part_num!r} is out of range 1..{num_parts}")
         directory = self._parts_dir(int(file_id))
         os.makedirs(directory, exist_ok=True)
-        final = os.path.join(directory, str(part_num))
-        tmp = f"{final}.{threading.get_ident()}.tmp"
-        size = 0
-        try:
-            with open(tmp, "wb") as out:
-                for chunk in _chunks(stream):
-                    out.write(chunk)
-                    size += len(chunk)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return size
+        return _write_atomically(os.path.join(directory, str(part_num)), stream)
 
     def complete_multipart(self, file_id: int) -> dict[str, Any]:
         """Concatenate the parts in part order (streaming), delete them, return the metadata."""

@@ -29,10 +29,12 @@ RETRY_STATUSES_POST = frozenset({429, 503})
 class RetryPolicy:
     """Plain data (it travels into the triggerer): validated when built, so bad values fail at parse time."""
 
-    max_attempts: int = 6
-    max_total_seconds: float = 120.0
+    # As patient as civis-python's default (10 attempts within 600 s, waits of up to 60 s): a call the
+    # official client would survive must not make a task fail.
+    max_attempts: int = 10
+    max_total_seconds: float = 600.0
     backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    backoff_max: float = 60.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_attempts, int) or isinstance(self.max_attempts, bool) or self.max_attempts < 1:

@@ -83,3 +83,16 @@ def test_bad_policies_name_the_field(value, message):
 def test_policy_round_trips_as_plain_data():
     policy = RetryPolicy(max_attempts=3)
     assert RetryPolicy.from_value(policy.to_dict()) == policy
+
+
+def test_default_policy_is_at_least_as_patient_as_the_official_client():
+    """civis-python retries a safe call 10 times within 600 s; a call it survives must not fail a task."""
+    import tenacity
+    from civis._retries import get_default_retrying
+
+    official = get_default_retrying()
+    stops = {type(s).__name__: s for s in official.stop.stops}
+    assert isinstance(stops["stop_after_attempt"], tenacity.stop.stop_after_attempt)
+    ours = RetryPolicy()
+    assert ours.max_attempts >= stops["stop_after_attempt"].max_attempt_number == 10
+    assert ours.max_total_seconds >= stops["stop_after_delay"].max_delay == 600

@@ -39,14 +39,21 @@ def _load_json(ctx: RunContext, file_id: int) -> Any:
 def run_prediction(ctx: RunContext, args: dict) -> None:
     info: dict[str, Any] = {"run": {"status": "running", "stack_trace": None, "time_start": now_iso()},
                             "jobs": [], "output_file_ids": [], "warnings": []}
+    """Failed checks fail the run; an exception from the model code leaves the run succeeded with
+    ``"status": "exception"`` in ``model_info.json``, as CivisML reports it (see ``training.Trainer.run``)."""
     try:
         _predict(ctx, args, info)
+    except RunFailed as exc:
+        _report_exception(ctx, info, str(exc))
+        raise
     except Exception as exc:  # noqa: BLE001 - reported in model_info.json like CivisML
-        message = str(exc) if isinstance(exc, (RunFailed, ValueError)) else f"{type(exc).__name__}: {exc}"
-        info["run"].update(status="exception", stack_trace=traceback.format_exc(), time_end=now_iso())
-        ctx.log(f"CivisML prediction failed: {message}", "error")
-        add_json_file_output(ctx, "model_info.json", info)
-        raise RunFailed(message) from None
+        _report_exception(ctx, info, str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}")
+
+
+def _report_exception(ctx: RunContext, info: dict, message: str) -> None:
+    info["run"].update(status="exception", stack_trace=traceback.format_exc(), time_end=now_iso())
+    ctx.log(f"CivisML prediction failed: {message}", "error")
+    add_json_file_output(ctx, "model_info.json", info)
 
 
 def _predict(ctx: RunContext, args: dict, info: dict) -> None:

@@ -79,14 +79,21 @@ class Trainer:
         self.ctx.log(message, level)
 
     def run(self) -> None:
+        """Bad arguments or data the program checks itself fail the run; anything the model code raises
+        (scikit-learn refusing the data, say) is caught as CivisML catches it: the run *succeeds* and
+        ``model_info.json`` says ``"status": "exception"`` with the stack trace, which the clients read."""
         try:
             self._train()
-        except Exception as exc:  # noqa: BLE001 - CivisML reports every failure in model_info.json
-            message = str(exc) if isinstance(exc, (RunFailed, ValueError)) else f"{type(exc).__name__}: {exc}"
-            self.info["run"].update(status="exception", stack_trace=traceback.format_exc(), time_end=now_iso())
-            self.log(f"CivisML training failed: {message}", "error")
-            add_json_file_output(self.ctx, "model_info.json", self.info)
-            raise RunFailed(message) from None
+        except RunFailed as exc:
+            self._report_exception(str(exc))
+            raise
+        except Exception as exc:  # noqa: BLE001 - CivisML reports every model failure in model_info.json
+            self._report_exception(str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}")
+
+    def _report_exception(self, message: str) -> None:
+        self.info["run"].update(status="exception", stack_trace=traceback.format_exc(), time_end=now_iso())
+        self.log(f"CivisML training failed: {message}", "error")
+        add_json_file_output(self.ctx, "model_info.json", self.info)
 
     def _train(self) -> None:
         args = self.args

@@ -105,3 +105,36 @@ def test_regression_model_on_text_target_fails_clearly(civis_conn, load_table, i
     with pytest.raises(CivisRunError, match="regression model but species is not numeric"):
         train(model_type="extra_trees_regressor", dependent_variable="species", table_name=table,
               parameters={"n_estimators": 5}).execute(make_context())
+
+
+def _upload_csv(civis_conn, frame: pd.DataFrame, name: str) -> int:
+    files = civis_conn.app.state.emulator.files
+    file_id = files.create(name)
+    files.write_stream(file_id, [frame.to_csv(index=False).encode()])
+    return file_id
+
+
+def test_training_whose_estimator_raises_fails_the_task_with_the_model_error(civis_conn, iris_frame):
+    """CivisML reports a model exception in model_info.json of a *succeeded* run: the task must still fail."""
+    bad = iris_frame.copy()
+    bad.loc[7, "sepal_length"] = float("inf")  # scikit-learn refuses infinite inputs
+    file_id = _upload_csv(civis_conn, bad, "iris_inf.csv")
+    with pytest.raises(CivisRunError) as failure:
+        train(model_type="sparse_logistic", dependent_variable="species", file_id=file_id).execute(make_context())
+    err = failure.value
+    assert "infinity" in str(err) and f"job {err.job_id}" in str(err) and f"run {err.run_id}" in str(err)
+    hook = CivisHook()
+    assert hook.call("GET", f"/jobs/{err.job_id}/runs/{err.run_id}")["state"] == "succeeded"  # as CivisML does
+    outputs = {o["name"]: o["objectId"] for o in hook.call("GET", f"/jobs/{err.job_id}/runs/{err.run_id}/outputs")}
+    assert "model_info.json" in outputs and "estimator.pkl" not in outputs
+
+
+def test_prediction_whose_estimator_raises_fails_the_task(civis_conn, load_table, iris_frame):
+    trained = train(model_type="sparse_logistic", dependent_variable="species", table_name=load_table(iris_frame, "ir"),
+                    primary_key="row_id").execute(make_context())
+    bad = iris_frame.drop(columns=["species"]).head(10).copy()
+    bad.loc[3, "petal_width"] = float("inf")
+    with pytest.raises(CivisRunError, match=r"(?s)CivisML prediction job \d+ run \d+ .*infinity") as failure:
+        predict(train_job_id=trained["job_id"], file_id=_upload_csv(civis_conn, bad, "score_inf.csv")).execute(
+            make_context())
+    assert CivisHook().call("GET", f"/jobs/{failure.value.job_id}")["lastRun"]["state"] == "succeeded"

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from airflow_civis import lineage
+from airflow_civis.exceptions import CivisRunError
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.ml_models import (
     ALIAS_OBJECT_TYPE,
@@ -140,6 +141,35 @@ class _CivisMLBase(CivisRunOperatorBase):
         response = getter(url, timeout=self.hook.settings.timeout)
         response.raise_for_status()
         return json.loads(response.content)
+
+
+    def model_report(self, run: RunRef, what: str, outputs: dict[str, Any], name: str = "model_info.json",
+                     *, required: bool = True) -> dict[str, Any] | None:
+        """A CivisML JSON report of a succeeded run, unless it records an exception: CivisML catches model
+        errors and lets the run succeed, so the task fails here, as ``civis.ml.ModelFuture`` raises
+        ``ModelError`` (it checks ``model_info.json``, then for training ``metrics.json``)."""
+        report = self.read_json_output(outputs, name)
+        if not isinstance(report, dict):
+            if required:
+                raise self._model_error(run, what, f"the run has no {name} output (CivisML always writes one)")
+            return None
+        if _status(report) == "exception":
+            trace = str((report.get("run") or {}).get("stack_trace") or "").strip()
+            headline = next((line for line in reversed(trace.splitlines()) if line.strip()), "no stack trace")
+            raise self._model_error(run, what, f"{headline.strip()} ({name})", trace)
+        return report
+
+    def _model_error(self, run: RunRef, what: str, problem: str, trace: str = "") -> CivisRunError:
+        message = f"CivisML {what} job {run.job_id} run {run.run_id} failed: {problem}"
+        if trace:
+            message += "\nModel stack trace:\n" + "\n".join(f"    {line}" for line in trace.splitlines())
+        return CivisRunError(message, state="exception", job_id=run.job_id, run_id=run.run_id,
+                             log_tail=trace.splitlines()[-self.log_tail_lines:])
+
+
+def _status(report: dict[str, Any]) -> Any:
+    run = report.get("run")
+    return run.get("status") if isinstance(run, dict) else None
 
 
 class CivisMLTrainOperator(_CivisMLBase):
@@ -311,7 +341,8 @@ class CivisMLTrainOperator(_CivisMLBase):
         return self.hook.start_run("custom", int(script["id"]))
 
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
-        validation = self.read_json_output(outputs, "metrics.json") or {}
+        self.model_report(run, "training", outputs)
+        validation = self.model_report(run, "training", outputs, "metrics.json", required=False) or {}
         metrics = validation.get("metrics")
         for line in metrics_summary(self.model_type, metrics):
             self.log.info("%s", line)
@@ -471,7 +502,7 @@ class CivisMLPredictOperator(_CivisMLBase):
         return self.hook.start_run("custom", int(created["id"]))
 
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
-        info = self.read_json_output(outputs, "model_info.json") or {}
+        info = self.model_report(run, "prediction", outputs) or {}
         train_job, train_run = getattr(self, "_train_ids", (None, None))
         result = {
             "job_id": run.job_id, "run_id": run.run_id, "state": details.get("state"),

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from . import runners  # noqa: F401 - registers the built-in script runners
 from .errors import install_error_handlers
 from .middleware import EmulatorMiddleware
+from .request_log import RequestLog, RequestLogMiddleware
 from .routers import ALL_ROUTERS
 from .state import EmulatorState
 
@@ -51,4 +52,6 @@ def create_app(api_key: str, data_dir: str | None = None, max_run_workers: int =
     app.include_router(faults.router)
     app.add_middleware(faults.FaultMiddleware, state=state)
     app.add_middleware(EmulatorMiddleware, state=state)
+    app.state.request_log = RequestLog()  # GET /_emulator/requests: what each client asked, in order
+    app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
     return app

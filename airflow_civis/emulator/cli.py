@@ -1,4 +1,7 @@
-"""``civis-emulator --port N --api-key KEY [--data-dir DIR]``: serve the Civis API emulator on 127.0.0.1.
+"""``civis-emulator --port N --api-key KEY [--data-dir DIR] [--pessimistic]``: serve the Civis API emulator.
+
+Serves on 127.0.0.1. ``--pessimistic`` sets a job's ``lastRunUpdatedAt`` only when a run is created, never
+on its state changes (the spec does not say which the API does; test your polling against both).
 
 Prints one line ``civis-emulator ready at http://127.0.0.1:PORT`` once it accepts requests, then serves
 until SIGTERM/SIGINT. The key may come from ``CIVIS_API_KEY`` instead of ``--api-key``.
@@ -15,8 +18,7 @@ import threading
 
 import uvicorn
 
-from .app import create_app
-from .server import HOST, READY_PREFIX, bind_socket, uvicorn_config
+from .server import HOST, READY_PREFIX, bind_socket, build_app, uvicorn_config
 
 
 class _Server(uvicorn.Server):
@@ -49,11 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default=None, help="API key clients must send (default: $CIVIS_API_KEY)")
     parser.add_argument("--data-dir", default=None, help="keep state here across restarts (default: memory)")
     parser.add_argument("--max-run-workers", type=int, default=8, help="runs executing at once (default: 8)")
+    parser.add_argument("--pessimistic", action="store_true",
+                        help="set a job's lastRunUpdatedAt only when a run is created, not on state changes")
     args = parser.parse_args(argv)
     api_key = args.api_key or os.environ.get("CIVIS_API_KEY")
     if not api_key:
         parser.error("an API key is required: --api-key or CIVIS_API_KEY")
-    app = create_app(api_key, args.data_dir, args.max_run_workers)
+    app = build_app(api_key, args.data_dir, args.max_run_workers, pessimistic=args.pessimistic)
     sock = bind_socket(args.port)
     base_url = f"http://{HOST}:{sock.getsockname()[1]}"
     server = _Server(uvicorn_config(app), base_url)

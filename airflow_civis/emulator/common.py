@@ -63,8 +63,8 @@ def _sort_value(item: dict, order: str):
 
 
 def _sort_key(value: Any) -> tuple:
-    if value is None:
-        return (0, 0)
+    if value is None:  # as PostgreSQL orders: NULLs above every value (last ascending, first descending)
+        return (3, 0)
     if isinstance(value, (bool, int, float)):
         return (1, value)
     return (2, str(value))

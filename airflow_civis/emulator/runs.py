@@ -107,6 +107,11 @@ class RunRegistry:
         self.api_key = api_key
         self.stats = stats
         self.state = state
+    #: The spec does not say whether a job's ``lastRunUpdatedAt`` moves on every state change of its last
+    #: run. False (the default) moves it on every change; True ("pessimistic", ``civis-emulator
+    #: --pessimistic``) sets it only when a run is created, so a run's end never shows in that order.
+    pessimistic: bool = False
+
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="civis-emulator-run")
         self._contexts: dict[int, RunContext] = {}
         self._lock = threading.RLock()
@@ -217,9 +222,10 @@ class RunRegistry:
             job["lastRun"] = run_summary(run)
             job["state"] = run["state"]
             job["finishedAt"] = run["finishedAt"]
-            job["lastRunUpdatedAt"] = now_iso()
             if run["state"] == "succeeded":
                 job["lastSuccessfulRun"] = run_summary(run)
+            if not self.pessimistic or not last or last.get("id") != run["id"]:
+                job["lastRunUpdatedAt"] = now_iso()
         self.store.update("jobs", run["jobId"], apply)
 
     def _execute(self, ctx: RunContext, runner: Runner) -> None:

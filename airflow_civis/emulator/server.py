@@ -38,13 +38,21 @@ def uvicorn_config(app, **kwargs) -> uvicorn.Config:
                           timeout_graceful_shutdown=5, **kwargs)
 
 
+def build_app(api_key: str, data_dir: str | None = None, max_run_workers: int = 8, *, pessimistic: bool = False):
+    """The emulator app; ``pessimistic``: a job's ``lastRunUpdatedAt`` is set only when a run is created."""
+    app = create_app(api_key, data_dir, max_run_workers)
+    app.state.emulator.registry.pessimistic = bool(pessimistic)
+    return app
+
+
 class EmulatorServer:
     def __init__(self, api_key: str = "test-key", data_dir: str | None = None, port: int = 0,
-                 max_run_workers: int = 8):
+                 max_run_workers: int = 8, pessimistic: bool = False):
         self.api_key = api_key
         self.data_dir = data_dir
         self.requested_port = port
-        self.app = create_app(api_key, data_dir, max_run_workers)
+        self.pessimistic = pessimistic
+        self.app = build_app(api_key, data_dir, max_run_workers, pessimistic=pessimistic)
         self.port: int | None = None
         self.base_url: str | None = None
         self._server: uvicorn.Server | None = None
@@ -87,7 +95,7 @@ class EmulatorServer:
 
 
 def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: int = 0,
-                           timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
+                           timeout: float = 60.0, pessimistic: bool = False) -> tuple[subprocess.Popen, str]:
     """Start ``civis-emulator`` in a subprocess and return it with its base URL once it is ready.
 
     The key goes through the environment (``CIVIS_API_KEY``), not the command line.
@@ -95,6 +103,8 @@ def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: i
     cmd = [sys.executable, "-m", "airflow_civis.emulator.cli", "--port", str(port)]
     if data_dir:
         cmd += ["--data-dir", data_dir]
+    if pessimistic:
+        cmd.append("--pessimistic")
     env = dict(os.environ, CIVIS_API_KEY=api_key, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             start_new_session=True)

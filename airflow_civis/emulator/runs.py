@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -93,25 +94,30 @@ class RunContext:
         self.api_key: str | None = registry.api_key
         self.endpoint: str | None = endpoint
 
-    def log(self, message: str, level: str = "info") -> int:
-        return self._registry.append_log(self.run_id, message, level)
+    def log(self, message: str, level: str = "info", *, lag: float = 0.0) -> int:
+        """Emit a line now (its id and createdAt are fixed now); it is published ``lag`` seconds later."""
+        return self._registry.append_log(self.run_id, message, level, lag)
+
+    def publish_logs(self, delay: float = 0.0, spacing: float = 0.0) -> int:
+        """Publish the lines not published yet ``delay`` seconds from now, newest first (see log_shipping)."""
+        return self._registry.store.publish_logs(self.run_id, time.time() + delay, spacing)
 
     def add_output(self, object_type: str, object_id: int, name: str | None, value: Any = None) -> dict:
         return self._registry.add_output(self.run_id, object_type, object_id, name, value)
 
 
 class RunRegistry:
+    #: The spec does not say whether a job's ``lastRunUpdatedAt`` moves on every state change of its last
+    #: run. False (the default) moves it on every change; True ("pessimistic", ``civis-emulator
+    #: --pessimistic``) sets it only when a run is created, so a run's end never shows in that order.
+    pessimistic: bool = False
+
     def __init__(self, store: Store, *, api_key: str | None = None, max_workers: int = 8,
                  stats=None, state=None):
         self.store = store
         self.api_key = api_key
         self.stats = stats
         self.state = state
-    #: The spec does not say whether a job's ``lastRunUpdatedAt`` moves on every state change of its last
-    #: run. False (the default) moves it on every change; True ("pessimistic", ``civis-emulator
-    #: --pessimistic``) sets it only when a run is created, so a run's end never shows in that order.
-    pessimistic: bool = False
-
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="civis-emulator-run")
         self._contexts: dict[int, RunContext] = {}
         self._lock = threading.RLock()
@@ -219,13 +225,13 @@ class RunRegistry:
             last = job.get("lastRun")
             if last and last.get("id", 0) > run["id"]:
                 return
+            if not self.pessimistic or not last or last.get("id") != run["id"]:
+                job["lastRunUpdatedAt"] = now_iso()
             job["lastRun"] = run_summary(run)
             job["state"] = run["state"]
             job["finishedAt"] = run["finishedAt"]
             if run["state"] == "succeeded":
                 job["lastSuccessfulRun"] = run_summary(run)
-            if not self.pessimistic or not last or last.get("id") != run["id"]:
-                job["lastRunUpdatedAt"] = now_iso()
         self.store.update("jobs", run["jobId"], apply)
 
     def _execute(self, ctx: RunContext, runner: Runner) -> None:
@@ -266,8 +272,8 @@ class RunRegistry:
                                              "finishedAt": now_iso()})
 
     # -- logs and outputs ------------------------------------------------------------------------
-    def append_log(self, run_id: int, message: str, level: str = "info") -> int:
-        return self.store.add_log(run_id, now_iso(), message, level)
+    def append_log(self, run_id: int, message: str, level: str = "info", lag: float = 0.0) -> int:
+        return self.store.add_log(run_id, now_iso(), message, level, time.time() + lag if lag > 0 else 0.0)
 
     def add_output(self, run_id: int, object_type: str, object_id: int, name: str | None,
                    value: Any = None) -> dict:

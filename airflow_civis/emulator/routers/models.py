@@ -25,9 +25,9 @@ def _schedule(job: dict) -> dict:
 
 
 def _jobs(request: Request, kind: str) -> list[dict]:
-    template_id = civisml_template_ids(emulator(request).store).get(kind)
+    template_ids = civisml_template_ids(emulator(request).store)[kind]  # every CivisML version's template
     return [j for j in emulator(request).registry.list_jobs()
-            if j.get("type") == "JobTypes::CustomScript" and j.get("fromTemplateId") == template_id]
+            if j.get("type") == "JobTypes::CustomScript" and j.get("fromTemplateId") in template_ids]
 
 
 def _build(doc: dict, job: dict) -> dict:

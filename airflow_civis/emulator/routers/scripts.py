@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 
 from .. import spec
 from ..common import author, paginate, parse_body, query_list, required_fields, respond
-from ..errors import ApiError, not_found
+from ..errors import ApiError, bad_request, not_found
 from ..script_kinds import KINDS, ScriptKind, kind_of
 from . import emulator
 from .run_helpers import start_run
@@ -67,6 +67,21 @@ def _fields(method: str, template: str, body: dict) -> dict:
     return out
 
 
+def check_declared_arguments(arguments: Any, params: list[dict], template: dict) -> None:
+    """A custom script's ``arguments`` may only name its template's params ("only settable if this script
+    has defined parameters"): an undeclared name is refused, so a client sending arguments a template
+    version does not have (CivisML's ``VALIDATION_DATA`` to a v1 template) learns it here."""
+    if arguments is None:
+        return
+    if not isinstance(arguments, dict):
+        raise bad_request("arguments must be an object of parameter name to value")
+    declared = {p.get("name") for p in params}
+    unknown = sorted(str(k) for k in arguments if k not in declared)
+    if unknown:
+        raise bad_request(f"arguments {', '.join(unknown)} are not parameters of template {template['id']} "
+                          f"({template.get('name')}); its parameters are: {', '.join(sorted(map(str, declared)))}")
+
+
 def _custom_fields(request: Request, body: dict) -> dict:
     state = emulator(request)
     template = state.store.get("templates", int(body["fromTemplateId"]))
@@ -76,6 +91,7 @@ def _custom_fields(request: Request, body: dict) -> dict:
     if backing is None:
         raise not_found("template's script")
     backing_kind = kind_of(backing)
+    check_declared_arguments(body.get("arguments"), backing.get("params") or [], template)
     state.store.update("templates", template["id"], lambda t: t.update(useCount=(t.get("useCount") or 0) + 1))
     code = backing.get(backing_kind.code_field) if backing_kind and backing_kind.code_field else None
     return {
@@ -131,6 +147,10 @@ def update_script(request: Request, kind: str, script_id: int, body: Any = Body(
     template = f"/scripts/{k.path}/{{id}}"
     method = request.method.lower()
     body = parse_body(body, required_fields(method, template))
+    if k.path == "custom" and "arguments" in body:
+        job = script_or_404(request, k, script_id)
+        template_doc = emulator(request).store.get("templates", int(job.get("fromTemplateId") or 0)) or {"id": None}
+        check_declared_arguments(body["arguments"], job.get("params") or [], template_doc)
     job = emulator(request).registry.update_job(script_id, _fields(method, template, body))
     return respond(request, render_script(request, job, k))
 

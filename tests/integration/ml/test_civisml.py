@@ -138,3 +138,46 @@ def test_prediction_whose_estimator_raises_fails_the_task(civis_conn, load_table
         predict(train_job_id=trained["job_id"], file_id=_upload_csv(civis_conn, bad, "score_inf.csv")).execute(
             make_context())
     assert CivisHook().call("GET", f"/jobs/{failure.value.job_id}")["lastRun"]["state"] == "succeeded"
+
+
+def test_custom_script_refuses_arguments_its_template_does_not_declare(civis_conn):
+    hook = CivisHook()
+    old = {a["alias"]: a["objectId"] for a in hook.paginate("/aliases", {"object_type": "template_script"})}
+    template_id = old["civis-civisml-training-v1-1"]
+    assert template_id < 9968  # a pre-v2.0 template: no VALIDATION_DATA, no N_JOBS
+    response = hook.session.post(f"{civis_conn.base_url}/scripts/custom", timeout=10, json={
+        "fromTemplateId": template_id, "arguments": {"MODEL": "sparse_logistic", "VALIDATION_DATA": "train"}})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == 400 and body["error"] and "VALIDATION_DATA" in body["errorDescription"]
+
+
+def test_old_template_versions_get_only_the_arguments_they_accept(civis_conn, load_table, read_table, iris_frame):
+    """civis-python's thresholds: VALIDATION_DATA/N_JOBS from training template 9968, CPU/MEMORY/DISK_SPACE
+    from prediction template 9969, TARGET_COLUMN (dvs_to_predict) above prediction template 10583."""
+    table = load_table(iris_frame, "iris_versions")
+    v1 = train(model_type="sparse_logistic", dependent_variable="species", table_name=table, primary_key="row_id",
+               civisml_version="v1.1", n_jobs=2, validation_data="train").execute(make_context())
+    assert v1["state"] == "succeeded" and v1["metrics"]["accuracy"] > 0.85
+    scored = predict(train_job_id=v1["job_id"], table_name=table, cpu=2048, memory=4000, disk_space=3.0,
+                     output_table=f"{table}_v1", if_output_exists="drop").execute(make_context())
+    assert scored["row_count"] == 150
+
+    multi = train(model_type="sparse_linear_regressor", dependent_variable=["sepal_length", "sepal_width"],
+                  table_name=table, primary_key="row_id", excluded_columns=["species"], civisml_version="v2.1",
+                  n_jobs=2).execute(make_context())
+    hook = CivisHook()
+    assert hook.call("GET", f"/scripts/custom/{multi['job_id']}")["arguments"]["N_JOBS"] == 2  # 10582 >= 9968
+    scored = predict(train_job_id=multi["job_id"], table_name=table, cpu=2048, dvs_to_predict=["sepal_width"],
+                     output_table=f"{table}_v21", if_output_exists="drop").execute(make_context())
+    arguments = hook.call("GET", f"/scripts/custom/{scored['job_id']}")["arguments"]
+    assert arguments["CPU"] == 2048 and "TARGET_COLUMN" not in arguments  # 10583 is not above 10583
+    assert set(read_table(f"{table}_v21").columns) == {"row_id", "sepal_length", "sepal_width"}  # every target
+
+    current = predict(train_job_id=train(
+        model_type="sparse_linear_regressor", dependent_variable=["sepal_length", "sepal_width"], table_name=table,
+        primary_key="row_id", excluded_columns=["species"]).execute(make_context())["job_id"],
+        table_name=table, dvs_to_predict=["sepal_width"], output_table=f"{table}_now",
+        if_output_exists="drop").execute(make_context())
+    assert hook.call("GET", f"/scripts/custom/{current['job_id']}")["arguments"]["TARGET_COLUMN"] == "sepal_width"
+    assert set(read_table(f"{table}_now").columns) == {"row_id", "sepal_width"}

@@ -1,7 +1,16 @@
 """What a Civis run is, once: which kinds of job exist, where their runs live, which states end them.
 
 Every operator, the trigger and the sensor speak in :class:`RunRef` (plain data, so it can cross into
-the triggerer and into XCom), and ask :func:`runs_path` for the URL of a run.
+the triggerer and into XCom), and ask it (or :data:`RUN_ROUTES`) for the URL of each call on a run.
+
+Not every kind has every per-run route in the API spec, so each kind says where each call goes:
+
+* generic imports (``/imports``) start with ``POST /imports/{id}/runs``, which answers
+  ``{"runId": N}``; the spec has no GET or DELETE of one import run, so polling, cancelling and logs
+  go through ``/jobs/{id}/runs/{run_id}`` as civis-python's ``run_job`` / ``CivisFuture`` do;
+* outputs are read from ``GET /jobs/{id}/runs/{run_id}/outputs`` for every kind, as
+  ``CivisFuture.outputs`` does: CSV imports and queries have no outputs route of their own, and one
+  place for all kinds means a new kind cannot pick a route that does not exist.
 """
 
 from __future__ import annotations
@@ -9,38 +18,98 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from airflow_civis.exceptions import CivisAPIError
+
 ACTIVE_STATES = frozenset({"queued", "running"})
 TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
 
 #: Script kinds that live under ``/scripts/<kind>`` (the seeds' ``post_<kind>_runs`` family).
 SCRIPT_KINDS = ("containers", "python3", "r", "sql", "javascript", "custom")
 
-#: Run collections by job kind. ``job`` is the generic ``/jobs`` view that works for every kind.
-_RUN_COLLECTIONS: dict[str, str] = {
-    "job": "/jobs/{job_id}/runs",
-    **{kind: f"/scripts/{kind}/{{job_id}}/runs" for kind in SCRIPT_KINDS},
-    "import": "/imports/{job_id}/runs",
-    "import_csv": "/imports/files/csv/{job_id}/runs",
-    "export_csv": "/exports/files/csv/{job_id}/runs",
-    "query": "/queries/{job_id}/runs",
-    "geocode": "/enhancements/geocode/{job_id}/runs",
-    "cass_ncoa": "/enhancements/cass-ncoa/{job_id}/runs",
+_JOBS = "/jobs/{job_id}/runs"
+
+
+@dataclass(frozen=True)
+class RunRoutes:
+    """Path templates (``{job_id}``, ``{run_id}``) of every call the provider makes on one kind's runs."""
+
+    start: str  #: POST: start a run (also what a start's error path ends with: ``/runs``)
+    run: str  #: GET to poll (and DELETE to cancel, unless ``cancel`` says otherwise)
+    logs: str  #: GET, paged by ``last_id``
+    outputs: str  #: GET, paged by ``limit``/``page_num``
+    run_id_field: str = "id"  #: where the POST's answer carries the new run's id
+    cancel: tuple[str, str] | None = None  #: (method, path template) when cancelling is not DELETE ``run``
+
+    @property
+    def cancel_call(self) -> tuple[str, str]:
+        return self.cancel or ("DELETE", self.run)
+
+    def calls(self) -> tuple[tuple[str, str], ...]:
+        """Every (method, path template) these routes stand for (the spec audit checks each one)."""
+        return (("POST", self.start), ("GET", self.run), self.cancel_call, ("GET", self.logs), ("GET", self.outputs))
+
+
+def _own(collection: str, *, logs_via_jobs: bool = False, run_via_jobs: bool = False,
+         run_id_field: str = "id") -> RunRoutes:
+    run = (_JOBS if run_via_jobs else collection) + "/{run_id}"
+    logs = (_JOBS + "/{run_id}" if logs_via_jobs else run) + "/logs"
+    return RunRoutes(start=collection, run=run, logs=logs, outputs=_JOBS + "/{run_id}/outputs",
+                     run_id_field=run_id_field)
+
+
+#: Routes by job kind. ``job`` is the generic ``/jobs`` view that works for every kind.
+RUN_ROUTES: dict[str, RunRoutes] = {
+    "job": _own(_JOBS),
+    **{kind: _own(f"/scripts/{kind}/{{job_id}}/runs") for kind in SCRIPT_KINDS},
+    "import": _own("/imports/{job_id}/runs", run_via_jobs=True, logs_via_jobs=True, run_id_field="runId"),
+    "import_csv": _own("/imports/files/csv/{job_id}/runs"),
+    "export_csv": _own("/exports/files/csv/{job_id}/runs"),
+    "query": _own("/queries/{job_id}/runs"),
+    "geocode": _own("/enhancements/geocode/{job_id}/runs"),
+    "cass_ncoa": _own("/enhancements/cass-ncoa/{job_id}/runs"),
 }
 
-JOB_KINDS = tuple(_RUN_COLLECTIONS)
+JOB_KINDS = tuple(RUN_ROUTES)
 
 
 def validate_kind(kind: str) -> str:
     """Return ``kind`` or raise ``ValueError`` listing the kinds there are."""
-    if kind not in _RUN_COLLECTIONS:
+    if kind not in RUN_ROUTES:
         raise ValueError(f"Unknown Civis job kind {kind!r}; use one of: {', '.join(JOB_KINDS)}")
     return kind
 
 
+def routes(kind: str) -> RunRoutes:
+    return RUN_ROUTES[validate_kind(kind)]
+
+
 def runs_path(kind: str, job_id: int, run_id: int | None = None) -> str:
-    """``/scripts/python3/7/runs`` or ``/scripts/python3/7/runs/12``."""
-    base = _RUN_COLLECTIONS[validate_kind(kind)].format(job_id=int(job_id))
-    return base if run_id is None else f"{base}/{int(run_id)}"
+    """Where to start a run (``/scripts/python3/7/runs``) or, with ``run_id``, to poll and cancel it."""
+    r = routes(kind)
+    if run_id is None:
+        return r.start.format(job_id=int(job_id))
+    return r.run.format(job_id=int(job_id), run_id=int(run_id))
+
+
+def started_run_id(kind: str, answer: Any) -> int:
+    """The new run's id from the start POST's answer (``{"id"}``, or ``{"runId"}`` for generic imports)."""
+    field = routes(kind).run_id_field
+    if not isinstance(answer, dict) or answer.get(field) is None:
+        raise ValueError(f"the answer to starting a {kind} run has no {field!r}: {answer!r}")
+    return int(answer[field])
+
+
+#: Statuses with which the API may refuse a cancel because the run already finished (civis-python's
+#: ``CivisFuture.cancel`` reads 404 so); the hooks believe it only once they see the run finished.
+CANCEL_REFUSALS = frozenset({404, 409, 422})
+
+
+def refused_cancel(ref: RunRef, err: CivisAPIError, state: str | None) -> CivisAPIError | None:
+    """None if ``state`` (read after the refusal) explains it; else the error to raise instead."""
+    if state in TERMINAL_STATES:
+        return None
+    return CivisAPIError(err.method, err.path, err.status,
+                         f"{err.api_message} (cancel of {ref} refused while it is still {state or 'unknown'})")
 
 
 @dataclass(frozen=True)
@@ -54,9 +123,27 @@ class RunRef:
     def __post_init__(self) -> None:
         validate_kind(self.kind)
 
+    def _fill(self, template: str) -> str:
+        return template.format(job_id=int(self.job_id), run_id=int(self.run_id))
+
     @property
     def path(self) -> str:
-        return runs_path(self.kind, self.job_id, self.run_id)
+        """GET to poll the run, DELETE to cancel it."""
+        return self._fill(routes(self.kind).run)
+
+    @property
+    def cancel_request(self) -> tuple[str, str]:
+        """(method, path) that cancels the run: ``DELETE`` of :attr:`path` for every kind that has one."""
+        method, template = routes(self.kind).cancel_call
+        return method, self._fill(template)
+
+    @property
+    def logs_path(self) -> str:
+        return self._fill(routes(self.kind).logs)
+
+    @property
+    def outputs_path(self) -> str:
+        return self._fill(routes(self.kind).outputs)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

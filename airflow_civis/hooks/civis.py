@@ -15,9 +15,10 @@ from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisT
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
 from airflow_civis.hooks._errors import status_error
 from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
-from airflow_civis.runs import RunRef, runs_path
+from airflow_civis.runs import CANCEL_REFUSALS, RunRef, refused_cancel, runs_path, started_run_id
 
 DEFAULT_PAGE_SIZE = 50
+OUTPUTS_PAGE_SIZE = 50  # the spec: "Defaults to its maximum of 50"
 LOG_PAGE_SIZE = 10000
 START_ATTEMPTS = 5
 AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
@@ -140,20 +141,31 @@ class CivisHook(BaseHook):
     def paginate(
         self, path: str, params: dict[str, Any] | None = None, *, page_size: int = DEFAULT_PAGE_SIZE
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, page by page (``limit``/``page_num``), lazily."""
+        """Every item of a list endpoint, page by page (``limit``/``page_num``), lazily.
+
+        ``X-Pagination-Total-Pages`` says when to stop. Without it (endpoints the spec gives no
+        ``limit``/``page_num``, such as ``GET /databases``, answer everything at once and send no page
+        headers) a page is the last one when it is short, longer than the ``limit`` asked for (the
+        endpoint ignored it), or the same as the page before (the endpoint ignored ``page_num``): a list
+        of 50 or more items then costs one extra request, never an endless loop.
+        """
         params = dict(params or {})
         params["limit"] = page_size
         page = int(params.pop("page_num", 1))
+        previous: list[Any] | None = None
         while True:
             response = self.request("GET", path, params={**params, "page_num": page})
             items = response.json() or []
-            yield from items
             total_pages = response.headers.get("X-Pagination-Total-Pages")
+            if total_pages is None and items == previous:
+                return
+            yield from items
             if total_pages is not None:
                 if page >= int(total_pages):
                     return
-            elif len(items) < page_size:
+            elif len(items) != page_size:
                 return
+            previous = items
             page += 1
 
     def test_connection(self) -> tuple[bool, str]:
@@ -197,7 +209,7 @@ class CivisHook(BaseHook):
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 run = self.call("POST", path)
-                return RunRef(kind=kind, job_id=job_id, run_id=int(run["id"]))
+                return RunRef(kind=kind, job_id=job_id, run_id=started_run_id(kind, run))
             except CivisAPIError as err:
                 if not can_reconcile or not (may_have_taken_effect(err) or (uncertain and err.status == 409)):
                     raise
@@ -246,13 +258,24 @@ class CivisHook(BaseHook):
         return self.call("GET", ref.path)
 
     def cancel_run(self, ref: RunRef) -> None:
-        """Ask Civis to cancel; a run that already finished is not an error."""
+        """Ask Civis to cancel; a run that already finished is not an error.
+
+        A refusal (404/409/422) is read as "already finished" only once the run is seen finished: a
+        404 from a path the API lacks, or any refusal of a run still going, is raised, not swallowed.
+        """
         try:
-            self.request("DELETE", ref.path)
+            self.request(*ref.cancel_request)
         except CivisAPIError as err:
-            if err.status not in (404, 409, 422):
+            if err.status not in CANCEL_REFUSALS:
                 raise
-            self.log.info("Cancel of %s not needed: %s", ref, err.api_message)
+            try:
+                state = (self.get_run(ref) or {}).get("state")
+            except CivisAPIError:
+                raise err from None
+            refused = refused_cancel(ref, err, state)
+            if refused is not None:
+                raise refused from err
+            self.log.info("Cancel of %s not needed (%s): %s", ref, state, err.api_message)
 
     def get_run_logs(self, ref: RunRef, last_id: int | None = None) -> list[dict[str, Any]]:
         """Log lines after ``last_id``, oldest first."""
@@ -263,7 +286,9 @@ class CivisHook(BaseHook):
         return sorted(lines, key=lambda line: line.get("id") or 0)
 
     def list_run_outputs(self, ref: RunRef) -> list[dict[str, Any]]:
-        return self.call("GET", f"{ref.path}/outputs") or []
+        """Every output of the run (``GET /jobs/{id}/runs/{run_id}/outputs``, as civis-python reads them),
+        all pages: the endpoint answers at most 50 a page."""
+        return list(self.paginate(ref.outputs_path, page_size=OUTPUTS_PAGE_SIZE))
 
     def get_job(self, job_id: int) -> dict[str, Any]:
         return self.call("GET", f"/jobs/{int(job_id)}")

@@ -16,7 +16,7 @@ from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisT
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
 from airflow_civis.hooks._errors import status_error
 from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
-from airflow_civis.runs import RunRef
+from airflow_civis.runs import CANCEL_REFUSALS, RunRef, refused_cancel
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -98,8 +98,16 @@ class CivisAsyncHook(BaseHook):
         return await self.call("GET", ref.path)
 
     async def cancel_run(self, ref: RunRef) -> None:
+        """As ``CivisHook.cancel_run``: a refusal is "already finished" only once the run is seen finished."""
         try:
-            await self.request("DELETE", ref.path)
+            await self.request(*ref.cancel_request)
         except CivisAPIError as err:
-            if err.status not in (404, 409, 422):
+            if err.status not in CANCEL_REFUSALS:
                 raise
+            try:
+                state = ((await self.get_run(ref)) or {}).get("state")
+            except CivisAPIError:
+                raise err from None
+            refused = refused_cancel(ref, err, state)
+            if refused is not None:
+                raise refused from err

@@ -152,8 +152,8 @@ def test_run_logs_come_back_oldest_first():
 
 
 def test_cancel_of_finished_run_is_quiet():
-    hook, _ = hook_with([(404, {"errorDescription": "run finished"}, {})])
-    hook.cancel_run(RunRef("python3", 1, 2))
+    hook, _ = hook_with([(404, {"errorDescription": "run finished"}, {}), ok({"id": 2, "state": "succeeded"})])
+    hook.cancel_run(RunRef("python3", 1, 2))  # the GET after the refusal confirms it finished
 
 
 def test_test_connection_reports_user_and_failure(sleeps):

@@ -76,3 +76,28 @@ def model_type(name: str) -> ModelType:
         raise ValueError(
             f"unknown CivisML model type {name!r}; use one of: {', '.join(MODEL_TYPES)}"
         ) from None
+
+
+#: Template ids at which CivisML templates gained arguments, with civis-python's own comparisons
+#: (``civis/ml/_model.py``): ``train_template_id >= 9968`` (v2.0) for VALIDATION_DATA and N_JOBS,
+#: ``predict_template_id >= 9969`` (v2.0) for CPU, MEMORY and DISK_SPACE, and
+#: ``predict_template_id > 10583`` (10583 is v2.1; v2.2 added it) for TARGET_COLUMN.
+FIRST_V2_TRAINING_TEMPLATE = 9968
+FIRST_V2_PREDICTION_TEMPLATE = 9969
+LAST_PREDICTION_TEMPLATE_WITHOUT_TARGET_COLUMN = 10583
+
+
+def training_template_accepts(argument: str, template_id: int) -> bool:
+    """Whether training template ``template_id`` takes ``argument`` (only version-gated names can be False)."""
+    if argument in ("VALIDATION_DATA", "N_JOBS"):
+        return template_id >= FIRST_V2_TRAINING_TEMPLATE
+    return True
+
+
+def prediction_template_accepts(argument: str, template_id: int) -> bool:
+    """Whether prediction template ``template_id`` takes ``argument`` (only version-gated names can be False)."""
+    if argument in ("CPU", "MEMORY", "DISK_SPACE"):
+        return template_id >= FIRST_V2_PREDICTION_TEMPLATE
+    if argument == "TARGET_COLUMN":
+        return template_id > LAST_PREDICTION_TEMPLATE_WITHOUT_TARGET_COLUMN
+    return True

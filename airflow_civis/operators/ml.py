@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -25,6 +25,8 @@ from airflow_civis.ml_models import (
     CALIBRATION_METHODS,
     IF_EXISTS_CHOICES,
     VALIDATION_DATA_CHOICES,
+    prediction_template_accepts,
+    training_template_accepts,
 )
 from airflow_civis.ml_models import (
     model_type as lookup_model_type,
@@ -125,6 +127,21 @@ class _CivisMLBase(CivisRunOperatorBase):
         if len(databases) != 1:
             raise ValueError(f"Task {self.task_id!r}: name the database of table_name (database_name=)")
         return {"database": int(databases[0]["id"])}
+
+    def _version_gated(self, values: dict[str, Any], template_id: int, accepts: Callable[[str, int], bool],
+                       harmless: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The set ``values`` the template's CivisML version accepts; the rest are left out, as civis-python
+        leaves them out, with a warning unless the value is what that version does anyway."""
+        kept = {}
+        for name, value in values.items():
+            if not value:
+                continue
+            if accepts(name, template_id):
+                kept[name] = value
+            elif (harmless or {}).get(name) != value:
+                self.log.warning("CivisML template %s (an older CivisML version) has no %s argument: %s=%r is "
+                                 "not sent; choose a newer civisml_version to use it", template_id, name, name, value)
+        return kept
 
     def read_json_output(self, outputs: dict[str, Any], name: str) -> Any:
         """The JSON content of a File run output (``metrics.json``), or None if the run has none."""
@@ -299,8 +316,9 @@ class CivisMLTrainOperator(_CivisMLBase):
                              "mapping each parameter to a non-empty list of values")
         return value
 
-    def arguments(self) -> dict[str, Any]:
-        """The training template's arguments, named as ``civis.ml.ModelPipeline.train`` names them."""
+    def arguments(self, template_id: int) -> dict[str, Any]:
+        """The training template's arguments, named as ``civis.ml.ModelPipeline.train`` names them, and only
+        those template ``template_id`` accepts (its CivisML version), as ``ModelPipeline.train`` decides."""
         dvs = self.dependent_variable
         args: dict[str, Any] = {
             "TABLE_NAME": self.table_name,
@@ -313,11 +331,10 @@ class CivisMLTrainOperator(_CivisMLBase):
             "CVPARAMS": json.dumps(self.cross_validation_parameters or {}),
             "CALIBRATION": self.calibration,
             "IF_EXISTS": self.oos_scores_if_exists,
-            "VALIDATION_DATA": self.validation_data,
         }
         optional = {
             "OOSTABLE": self.oos_scores_table, "WHERESQL": self.sql_where, "LIMITSQL": self.sql_limit,
-            "N_JOBS": self.n_jobs, "REQUIRED_CPU": self.cpu_requested,
+            "REQUIRED_CPU": self.cpu_requested,
             "REQUIRED_MEMORY": self.memory_requested, "REQUIRED_DISK_SPACE": self.disk_requested,
         }
         args.update({k: v for k, v in optional.items() if v})
@@ -326,11 +343,13 @@ class CivisMLTrainOperator(_CivisMLBase):
             args["EXCLUDE_COLS"] = excluded if isinstance(excluded, str) else " ".join(excluded)
         if self.fit_params:
             args["FIT_PARAMS"] = json.dumps(self.fit_params)
+        gated = {"VALIDATION_DATA": self.validation_data, "N_JOBS": self.n_jobs}
+        args.update(self._version_gated(gated, template_id, training_template_accepts, {"VALIDATION_DATA": "train"}))
         return args
 
     def start_run(self, context: Any) -> RunRef:
         template_id = self._template_id("training", self.civisml_version)
-        args = self.arguments()
+        args = self.arguments(template_id)
         if self.table_name is not None:
             args["DB"] = self._database_argument(self.database_name, self.database_id)
         name = f"{self.model_name or f'{self.dag_id}.{self.task_id}'} Train"
@@ -470,26 +489,33 @@ class CivisMLPredictOperator(_CivisMLBase):
                 return ids["prediction"]
         raise ValueError(f"Template {training_template_id} is not a CivisML training template")
 
+    def arguments(self, template_id: int, train_job: int, train_run: int, primary_key: str | None) -> dict[str, Any]:
+        """The prediction template's arguments as ``civis.ml.ModelPipeline.predict`` sends them, and only
+        those template ``template_id`` accepts (its CivisML version)."""
+        args: dict[str, Any] = {
+            "TABLE_NAME": self.table_name,
+            "CIVIS_FILE_ID": None if self.file_id is None else int(self.file_id),
+            "DEBUG": self.verbose,
+            "TRAIN_JOB": train_job, "TRAIN_RUN": train_run, "PRIMARY_KEY": primary_key,
+            "IF_EXISTS": self.if_output_exists,
+        }
+        optional = {
+            "OUTPUT_TABLE": self.output_table, "WHERESQL": self.sql_where, "LIMITSQL": self.sql_limit,
+            "N_JOBS": self.n_jobs,
+        }
+        args.update({k: v for k, v in optional.items() if v})
+        dvs = self.dvs_to_predict
+        gated = {"CPU": self.cpu, "MEMORY": self.memory, "DISK_SPACE": self.disk_space,
+                 "TARGET_COLUMN": dvs if isinstance(dvs, str) or not dvs else " ".join(dvs)}
+        args.update(self._version_gated(gated, template_id, prediction_template_accepts))
+        return args
+
     def start_run(self, context: Any) -> RunRef:
         script, job_id, run_id = self._training()
         template_id = self._prediction_template(int(script.get("fromTemplateId") or 0))
         train_args = script.get("arguments") or {}
         primary_key = train_args.get("PRIMARY_KEY") if self.primary_key is None else (self.primary_key or None)
-        args: dict[str, Any] = {
-            "TABLE_NAME": self.table_name,
-            "CIVIS_FILE_ID": None if self.file_id is None else int(self.file_id),
-            "DEBUG": self.verbose,
-            "TRAIN_JOB": job_id, "TRAIN_RUN": run_id, "PRIMARY_KEY": primary_key,
-            "IF_EXISTS": self.if_output_exists,
-        }
-        optional = {
-            "OUTPUT_TABLE": self.output_table, "WHERESQL": self.sql_where, "LIMITSQL": self.sql_limit,
-            "N_JOBS": self.n_jobs, "CPU": self.cpu, "MEMORY": self.memory, "DISK_SPACE": self.disk_space,
-        }
-        args.update({k: v for k, v in optional.items() if v})
-        if self.dvs_to_predict:
-            dvs = self.dvs_to_predict
-            args["TARGET_COLUMN"] = dvs if isinstance(dvs, str) else " ".join(dvs)
+        args = self.arguments(template_id, job_id, run_id, primary_key)
         if self.table_name is not None:
             args["DB"] = self._database_argument(self.database_name, self.database_id)
         trained = (script.get("name") or "").removesuffix(" Train")

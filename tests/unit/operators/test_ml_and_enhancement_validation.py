@@ -38,7 +38,7 @@ def test_every_model_type_constructs_with_the_official_argument_names(model_type
     op = train(model_type=model_type, dependent_variable=["a", "b"], primary_key="id", excluded_columns=["x"],
                parameters={"p": 1}, cross_validation_parameters={"q": [1, 2]}, calibration=calibration,
                cpu_requested=2048, memory_requested=4096, disk_requested=3, oos_scores_table="s.oos")
-    args = op.arguments()
+    args = op.arguments(11219)
     assert args["MODEL"] == model_type and args["TARGET_COLUMN"] == "a b" and args["PRIMARY_KEY"] == "id"
     assert args["EXCLUDE_COLS"] == "x" and json.loads(args["PARAMS"]) == {"p": 1}
     assert json.loads(args["CVPARAMS"]) == {"q": [1, 2]} and args["CALIBRATION"] == calibration
@@ -76,7 +76,7 @@ def test_unknown_model_type_lists_the_ones_there_are():
 
 
 def test_hyperband_allowed_where_civisml_supports_it_and_templates_pass_through():
-    assert train(model_type="random_forest_classifier", cross_validation_parameters="hyperband").arguments()[
+    assert train(model_type="random_forest_classifier", cross_validation_parameters="hyperband").arguments(11219)[
         "CVPARAMS"] == '"hyperband"'
     op = train(dependent_variable="{{ params.dv }}", file_id="{{ ti.xcom_pull('up') }}", table_name=None)
     assert op.dependent_variable == "{{ params.dv }}"

@@ -335,11 +335,17 @@ class CivisRunOperatorBase(BaseOperator):
         return [line.get("message", "") for line in lines[-self.log_tail_lines :]]
 
     def _read_outputs(self, run: RunRef) -> dict[str, Any]:
-        """Outputs by name: JSON values as their value, files/tables/others as ``{"file_id": 12}`` etc."""
+        """Outputs by name: JSON values as their value, files/tables/others as ``{"file_id": 12}`` etc.
+
+        Every output, of every page (the hook reads them where civis-python does, for every kind). Names
+        need not be unique on Civis: a repeated name gets ``_<objectId>`` appended rather than hiding one.
+        """
         result: dict[str, Any] = {}
         for output in self.hook.list_run_outputs(run):
             kind = output.get("objectType")
             name = output.get("name") or f"{kind}_{output.get('objectId')}"
+            if name in result:
+                name = f"{name}_{output.get('objectId')}"
             if kind == "JSONValue":
                 value = output.get("value")
                 result[name] = self.hook.get_json_value(output["objectId"]) if value is None else value

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
-from airflow_civis.exceptions import CivisAPIError
 from airflow_civis.hooks.files import DEFAULT_MAX_WORKERS, CivisFileTransfer
 from airflow_civis.hooks.warehouse import get_table, resolve_target, split_table
 from airflow_civis.lineage import declare_table_outlets
@@ -150,20 +149,13 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
                       target.database_id)
         return self.hook.start_run("import_csv", int(created["id"]))
 
-    def _read_outputs(self, run: RunRef) -> dict[str, Any]:
-        """CSV import runs have no outputs route; the generic job view has them (when the platform sets any)."""
-        try:
-            outputs = self.hook.call("GET", f"/jobs/{run.job_id}/runs/{run.run_id}/outputs") or []
-        except CivisAPIError:
-            return {}
-        return {o.get("name") or f"{o.get('objectType')}_{o.get('objectId')}": o for o in outputs}
-
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
         schema, table = split_table(self.table)
         job = self.hook.call("GET", f"/imports/files/csv/{run.job_id}")
         database_id = int(job["destination"]["remoteHostId"])
         info = get_table(self.hook, database_id, schema, table) or {}
-        stats = (outputs.get("import_result") or {}).get("value") or {}
+        stats = outputs.get("import_result")  # a JSON value: the shared _read_outputs gives the value itself
+        stats = stats if isinstance(stats, dict) else {}
         loaded, rejected = stats.get("rowsLoaded"), stats.get("rowsRejected")
         if loaded is None:  # the platform's log line, else what the table now holds
             for line in reversed(self.hook.get_run_logs(run)):

@@ -101,3 +101,34 @@ def test_paginate_a_list_that_does_not_page(civis_conn, sixty_databases):
 def test_run_ref_for_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="import_csv"):
         RunRef("imports", 1, 2)
+
+
+def test_an_export_split_into_60_files_returns_60_file_ids(civis_conn):
+    """Rows just over half a megabyte with 1 MB parts: one row a file, 60 files, 60 outputs (two pages)."""
+    from airflow_civis.operators.exports import CivisExportTableOperator
+
+    op = CivisExportTableOperator(task_id="split", database=1, max_file_size_mb=1, deferrable=False, poll_interval=0.1,
+                             sql="SELECT i, repeat('x', 540000) AS pad FROM range(60) t(i)", fetch_logs=False)
+    result = op.execute(make_context())
+    assert len(result["file_ids"]) == len(set(result["file_ids"])) == 60
+
+
+TWO_OF_A_NAME = """
+import json, os, urllib.request
+api = os.environ["CIVIS_API_ENDPOINT"].rstrip("/")
+h = {"Authorization": "Bearer " + os.environ["CIVIS_API_KEY"], "Content-Type": "application/json"}
+def post(path, body):
+    r = urllib.request.Request(api + path, data=json.dumps(body).encode(), headers=h)
+    return json.load(urllib.request.urlopen(r))
+for n in (1, 2):
+    v = post("/json_values", {"name": "result", "valueStr": json.dumps(n)})
+    post(f"/scripts/python3/{os.environ['CIVIS_JOB_ID']}/runs/{os.environ['CIVIS_RUN_ID']}/outputs",
+         {"objectType": "JSONValue", "objectId": v["id"]})
+"""
+
+
+def test_outputs_sharing_a_name_are_both_kept(civis_conn):
+    op = CivisRunScriptOperator(task_id="dup", script_type="python3", script={"source": TWO_OF_A_NAME},
+                                deferrable=False, poll_interval=0.1, fetch_logs=False)
+    outputs = op.execute(make_context())["outputs"]
+    assert sorted(outputs.values()) == [1, 2] and "result" in outputs

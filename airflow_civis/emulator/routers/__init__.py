@@ -35,6 +35,7 @@ from . import (  # noqa: E402
     tables,
     templates,
     users,
+    workflows,
 )
 
 ALL_ROUTERS = [
@@ -58,6 +59,7 @@ ALL_ROUTERS = [
     enhancements.router,
     imports_generic.router,  # /imports, /imports/files, /imports/batches (after imports.router)
     reports.router,
+    workflows.router,
     projects.router,  # after the resource routers: shadows none of their routes
     sharing.router,  # shares, projects membership, archive, transfer of every resource (one table)
     pages.router,  # /_emulator/ui: HTML run pages, the one place answered without the API key (see pages.py)

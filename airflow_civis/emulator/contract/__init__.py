@@ -66,6 +66,7 @@ from airflow_civis.emulator.contract.auth import _api_key_of as _api_key_of
 from airflow_civis.emulator.contract.auth import api_key_from_authorization as api_key_from_authorization
 from airflow_civis.emulator.contract.auth import bearer_ok as bearer_ok
 from airflow_civis.emulator.contract.auth import credentials_ok as credentials_ok
+from airflow_civis.emulator.contract.described_rules import DescribedRules
 from airflow_civis.emulator.contract.middleware import _BAD_REQUEST_PREFIX as _BAD_REQUEST_PREFIX
 from airflow_civis.emulator.contract.middleware import ERROR_BAD_REQUEST, ContractMiddleware
 from airflow_civis.emulator.contract.middleware import MAX_CHECKED_BODY as MAX_CHECKED_BODY
@@ -89,6 +90,7 @@ __all__ = [
 
 
 _SHARED_VALIDATORS: Validators | None = None
+_SHARED_RULES = DescribedRules()  # compiled per operation on first use, like the validators
 _ALL_REPORTS: list[ContractReport] = []  # every app installed in this process (for the pytest plugin)
 _SHARED_LOCK = threading.Lock()
 
@@ -122,7 +124,7 @@ def install_contract(app: Any) -> ContractReport:
     with _SHARED_LOCK:
         _ALL_REPORTS.append(report)
     validators = shared_validators()
-    app.add_middleware(ContractMiddleware, owner=app, report=report, validators=validators)
+    app.add_middleware(ContractMiddleware, owner=app, report=report, validators=validators, rules=_SHARED_RULES)
 
     from airflow_civis.emulator.routers.endpoints import router
 

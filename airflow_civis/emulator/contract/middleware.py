@@ -1,4 +1,9 @@
-"""The pure ASGI middleware: validates requests (400 on failure) and records response checks."""
+"""The pure ASGI middleware: validates requests (400 on failure) and records response checks.
+
+A method + path the spec does not have answers 404 in the API's error shape (``/_emulator/*`` and
+``/endpoints`` excepted), whether or not some emulator route would serve it; query parameters the
+operation does not declare are dropped before the routers see them (they have no effect).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import time
 from typing import Any
 
 from airflow_civis.emulator.contract.auth import bearer_ok
+from airflow_civis.emulator.contract.described_rules import DescribedRules, parse_query
 from airflow_civis.emulator.contract.report import ContractReport
 from airflow_civis.emulator.contract.validators import Validators
 from airflow_civis.emulator.spec_index import normalize_path
@@ -15,6 +21,7 @@ ERROR_BAD_REQUEST = "bad_request"  # what the real API answers (see x-examples o
 _BAD_REQUEST_PREFIX = "The given request was not as expected: "
 SKIPPED_PREFIXES = ("/_emulator",)
 SKIPPED_PATHS = ("/endpoints",)
+NOT_IN_SPEC = "The requested endpoint could not be found: the Civis API has no {method} {path}."
 MAX_CHECKED_BODY = 50 * 1024 * 1024  # larger JSON bodies are counted, not parsed
 
 
@@ -41,11 +48,15 @@ def _error_response(status: int, error: str, description: str) -> tuple[dict[str
 class ContractMiddleware:
     """Pure ASGI: validates requests (400 on failure) and records response checks."""
 
-    def __init__(self, app: Any, *, owner: Any, report: ContractReport, validators: Validators) -> None:
+    def __init__(
+        self, app: Any, *, owner: Any, report: ContractReport, validators: Validators,
+        rules: DescribedRules | None = None,
+    ) -> None:
         self.app = app
         self.owner = owner  # the FastAPI app (for its state: the API key)
         self.report = report
         self.validators = validators
+        self.rules = rules or DescribedRules()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -58,18 +69,26 @@ class ContractMiddleware:
             return
         method = scope.get("method", "GET").upper()
         matched = self.validators.index.match(method, norm)
-        if matched is None:
-            await self.app(scope, receive, send)
-            return
-        op, path_values = matched
         if not bearer_ok(self.owner, _header(scope, b"authorization")):
             await self.app(scope, receive, send)  # the app answers 401, as the real API does first
             return
+        if matched is None:  # the real API has no such method + path
+            start, end = _error_response(404, "not_found", NOT_IN_SPEC.format(method=method, path=norm))
+            await send(start)
+            await send(end)
+            return
+        op, path_values = matched
         opv = self.validators.for_operation(op)
+        rules = self.rules.for_operation(op)
 
         # -- request -------------------------------------------------------------------------------
         t0 = time.perf_counter()
-        problems = opv.check_path(path_values) + opv.check_query(scope.get("query_string") or b"")
+        query = scope.get("query_string") or b""
+        problems = opv.check_path(path_values) + opv.check_query(query)
+        problems += rules.check_query(parse_query(query))
+        declared = rules.declared_query(query)
+        if declared is not None:  # parameters the operation does not declare have no effect
+            scope = dict(scope, query_string=declared)
         replay = None
         if op.body_param is not None and method in ("POST", "PUT", "PATCH"):
             ctype = _header(scope, b"content-type").lower()
@@ -83,7 +102,7 @@ class ContractMiddleware:
                     if not message.get("more_body"):
                         break
                 body = b"".join(chunks)
-                problems += opv.check_body(body)
+                problems += opv.check_body(body) + rules.check_body(body)
                 replay = body
         self.report.record_request(bool(problems), time.perf_counter() - t0)
         if problems:

@@ -123,8 +123,9 @@ def test_generic_scripts_list(client):
     listed = client.get("/scripts").json()
     assert {s["id"]: s["type"] for s in listed} == {py["id"]: "Python", c["id"]: "Container"}
     assert [s["id"] for s in client.get("/scripts", params={"type": "python3"}).json()] == [py["id"]]
-    r = client.get("/scripts", params={"limit": 500})
-    assert r.headers["X-Pagination-Per-Page"] == "50"  # the spec's maximum
+    r = client.get("/scripts", params={"limit": 500})  # "Maximum allowed is 50": rejected, not clamped
+    assert r.status_code == 400 and "'limit'" in r.json()["errorDescription"]
+    assert client.get("/scripts", params={"limit": 50}).headers["X-Pagination-Per-Page"] == "50"
 
 
 def test_logs_order_last_id_and_headers(app, client):

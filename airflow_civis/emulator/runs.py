@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -93,8 +94,13 @@ class RunContext:
         self.api_key: str | None = registry.api_key
         self.endpoint: str | None = endpoint
 
-    def log(self, message: str, level: str = "info") -> int:
-        return self._registry.append_log(self.run_id, message, level)
+    def log(self, message: str, level: str = "info", *, lag: float = 0.0) -> int:
+        """Emit a line now (its id and createdAt are fixed now); it is published ``lag`` seconds later."""
+        return self._registry.append_log(self.run_id, message, level, lag)
+
+    def publish_logs(self, delay: float = 0.0, spacing: float = 0.0) -> int:
+        """Publish the lines not published yet ``delay`` seconds from now, newest first (see log_shipping)."""
+        return self._registry.store.publish_logs(self.run_id, time.time() + delay, spacing)
 
     def add_output(self, object_type: str, object_id: int, name: str | None, value: Any = None) -> dict:
         return self._registry.add_output(self.run_id, object_type, object_id, name, value)
@@ -266,8 +272,8 @@ class RunRegistry:
                                              "finishedAt": now_iso()})
 
     # -- logs and outputs ------------------------------------------------------------------------
-    def append_log(self, run_id: int, message: str, level: str = "info") -> int:
-        return self.store.add_log(run_id, now_iso(), message, level)
+    def append_log(self, run_id: int, message: str, level: str = "info", lag: float = 0.0) -> int:
+        return self.store.add_log(run_id, now_iso(), message, level, time.time() + lag if lag > 0 else 0.0)
 
     def add_output(self, run_id: int, object_type: str, object_id: int, name: str | None,
                    value: Any = None) -> dict:

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ CREATE INDEX IF NOT EXISTS docs_parent ON docs (kind, parent);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS logs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, created_at TEXT NOT NULL,
-    message TEXT NOT NULL, level TEXT NOT NULL);
+    message TEXT NOT NULL, level TEXT NOT NULL, visible_at REAL NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS logs_run ON logs (run_id, id);
 """
 
@@ -43,6 +44,7 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_log_visibility()
         self._closed = False
 
     @property
@@ -108,31 +110,62 @@ class Store:
         return [json.loads(r[0]) for r in rows]
 
     # -- logs ------------------------------------------------------------------------------------
-    def add_log(self, run_id: int, created_at: str, message: str, level: str) -> int:
+    # A line's id is fixed when it is emitted; it is served only from ``visible_at`` (epoch seconds) on,
+    # as the platform's log shipper publishes lines late and out of id order (see runners/process.py).
+    def _add_log_visibility(self) -> None:
+        """Data directories written before ``visible_at`` existed: their lines are all published."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(logs)")}
+        if "visible_at" not in columns:
+            self._db.execute("ALTER TABLE logs ADD COLUMN visible_at REAL NOT NULL DEFAULT 0")
+
+    def add_log(self, run_id: int, created_at: str, message: str, level: str, visible_at: float = 0.0) -> int:
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO logs (run_id, created_at, message, level) VALUES (?, ?, ?, ?)",
-                (run_id, created_at, message, level),
+                "INSERT INTO logs (run_id, created_at, message, level, visible_at) VALUES (?, ?, ?, ?, ?)",
+                (run_id, created_at, message, level, visible_at),
             )
             return cur.lastrowid
 
     def get_logs(self, run_id: int, last_id: int | None, limit: int) -> list[dict]:
-        """``last_id`` given: entries above it, oldest id first. Otherwise the newest ``limit``, newest first."""
+        """Published entries. ``last_id`` given: those above it, oldest id first. Otherwise the newest
+        ``limit``, newest first."""
+        now = time.time()
         with self._lock:
             if last_id is not None:
                 rows = self._db.execute(
                     "SELECT id, created_at, message, level FROM logs WHERE run_id = ? AND id > ? "
-                    "ORDER BY id LIMIT ?",
-                    (run_id, last_id, limit),
+                    "AND visible_at <= ? ORDER BY id LIMIT ?",
+                    (run_id, last_id, now, limit),
                 ).fetchall()
             else:
                 rows = self._db.execute(
-                    "SELECT id, created_at, message, level FROM logs WHERE run_id = ? "
+                    "SELECT id, created_at, message, level FROM logs WHERE run_id = ? AND visible_at <= ? "
                     "ORDER BY created_at DESC, id DESC LIMIT ?",
-                    (run_id, limit),
+                    (run_id, now, limit),
                 ).fetchall()
         return [{"id": r[0], "createdAt": r[1], "message": r[2], "level": r[3]} for r in rows]
 
-    def max_log_id(self, run_id: int) -> int | None:
+    def has_unpublished_logs(self, run_id: int) -> bool:
         with self._lock:
-            return self._db.execute("SELECT MAX(id) FROM logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+            row = self._db.execute(
+                "SELECT 1 FROM logs WHERE run_id = ? AND visible_at > ? LIMIT 1", (run_id, time.time())
+            ).fetchone()
+        return row is not None
+
+    def publish_logs(self, run_id: int, first_at: float, spacing: float = 0.0) -> int:
+        """Reschedule the run's unpublished lines: the newest at ``first_at``, each older one ``spacing``
+        seconds after the one above it (so lower ids appear after higher ones). Returns how many."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM logs WHERE run_id = ? AND visible_at > ? ORDER BY id DESC",
+                (run_id, time.time()),
+            ).fetchall()]
+            self._db.executemany("UPDATE logs SET visible_at = ? WHERE id = ?",
+                                 [(first_at + i * spacing, log_id) for i, log_id in enumerate(ids)])
+        return len(ids)
+
+    def max_log_id(self, run_id: int) -> int | None:
+        """The highest published id (the API's ``Civis-Max-Id``)."""
+        with self._lock:
+            return self._db.execute("SELECT MAX(id) FROM logs WHERE run_id = ? AND visible_at <= ?",
+                                    (run_id, time.time())).fetchone()[0]

@@ -15,6 +15,7 @@ from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisT
 from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
 from airflow_civis.hooks._errors import status_error
 from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
+from airflow_civis.hooks.run_logs import LogLines, log_lines
 from airflow_civis.runs import CANCEL_REFUSALS, RunRef, refused_cancel, runs_path, started_run_id
 
 DEFAULT_PAGE_SIZE = 50
@@ -277,13 +278,21 @@ class CivisHook(BaseHook):
                 raise refused from err
             self.log.info("Cancel of %s not needed (%s): %s", ref, state, err.api_message)
 
-    def get_run_logs(self, ref: RunRef, last_id: int | None = None) -> list[dict[str, Any]]:
-        """Log lines after ``last_id``, oldest first."""
+    def get_run_logs(self, ref: RunRef, last_id: int | None = None) -> LogLines:
+        """Published log lines, oldest id first: every line above ``last_id`` (page by page), or without
+        it the newest ``LOG_PAGE_SIZE``. ``.final`` says whether the API expects more lines (see
+        ``hooks/run_logs.py``: lines can be published late, below ids already returned)."""
         params: dict[str, Any] = {"limit": LOG_PAGE_SIZE}
         if last_id is not None:
             params["last_id"] = last_id
-        lines = self.call("GET", f"{ref.path}/logs", params=params) or []
-        return sorted(lines, key=lambda line: line.get("id") or 0)
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.request("GET", ref.logs_path, params=params)
+            page = (response.json() if response.content else None) or []
+            items.extend(page)
+            if last_id is None or len(page) < LOG_PAGE_SIZE:
+                return log_lines(items, response.headers)
+            params["last_id"] = max(line.get("id") or 0 for line in page)
 
     def list_run_outputs(self, ref: RunRef) -> list[dict[str, Any]]:
         """Every output of the run (``GET /jobs/{id}/runs/{run_id}/outputs``, as civis-python reads them),

@@ -22,6 +22,7 @@ from airflow_civis._compat import conf
 from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook, may_have_taken_effect
+from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.runs import ACTIVE_STATES, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
@@ -29,6 +30,9 @@ from airflow_civis.validation import check_bool, check_count, check_positive_num
 
 STATE_STORE_KEY = "civis_run"
 DEFAULT_POLL_INTERVAL = 10.0
+#: civis-python waits 15 s before reading a failed run's log (``CivisFuture._exception_from_logs``).
+DEFAULT_LATE_LOG_WAIT = 15.0
+LATE_LOG_POLL_INTERVAL = 1.0
 
 
 def default_deferrable() -> bool:
@@ -102,6 +106,9 @@ class CivisRunOperatorBase(BaseOperator):
     :param cancel_on_kill: cancel the Civis run when the task is killed, times out or is marked failed.
     :param fetch_logs: copy the Civis run's log lines into the task log.
     :param log_tail_lines: how many last log lines a failure message carries.
+    :param late_log_wait: at most how many seconds to wait, once a run has failed, for the log lines the
+        platform publishes late (the traceback, as a rule) before building the failure message; the wait
+        ends as soon as the API says the log is complete. 0 does not wait. Successful runs never wait.
     :param retry: API retry policy overrides (``{"max_attempts": 6, "max_total_seconds": 120}``).
     """
 
@@ -119,6 +126,7 @@ class CivisRunOperatorBase(BaseOperator):
         cancel_on_kill: bool = True,
         fetch_logs: bool = True,
         log_tail_lines: int = 20,
+        late_log_wait: float = DEFAULT_LATE_LOG_WAIT,
         retry: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -130,12 +138,14 @@ class CivisRunOperatorBase(BaseOperator):
         self.cancel_on_kill = check_bool("cancel_on_kill", cancel_on_kill, self.task_id)
         self.fetch_logs = check_bool("fetch_logs", fetch_logs, self.task_id)
         self.log_tail_lines = check_count("log_tail_lines", log_tail_lines, self.task_id)
+        self.late_log_wait = (0.0 if late_log_wait == 0 and not isinstance(late_log_wait, bool)
+                              else check_positive_number("late_log_wait", late_log_wait, self.task_id))
         try:
             self.retry = RetryPolicy.from_value(retry).to_dict() if retry is not None else None
         except ValueError as err:
             raise ValueError(f"Task {self.task_id!r}: {err}") from None
         self._active_run: RunRef | None = None
-        self._last_log_id: int | None = None
+        self._logs: RunLogFollower | None = None
 
     @cached_property
     def hook(self) -> CivisHook:
@@ -296,23 +306,42 @@ class CivisRunOperatorBase(BaseOperator):
         done = "it was cancelled" if self.cancel_on_kill else "it was left running (cancel_on_kill=False)"
         raise CivisRunTimeoutError(f"{run} did not finish within {' / '.join(limits) or 'its deadline'}; {done}.")
 
-    def _copy_logs(self, run: RunRef) -> list[str]:
+    def _log_follower(self, run: RunRef) -> RunLogFollower:
+        if self._logs is None or self._logs.run != run:
+            self._logs = RunLogFollower(self.hook, run)
+        return self._logs
+
+    def _emit_logs(self, run: RunRef, lines: list[dict[str, Any]]) -> None:
+        if self.fetch_logs:
+            for line in lines:
+                self.log.info("[civis %s] %s", run.run_id, line.get("message", ""))
+
+    def _copy_logs(self, run: RunRef, *, whole: bool = False) -> list[str]:
+        """Copy the run's log lines not copied yet to the task log, each exactly once, including lines
+        published late below ids already copied (see ``hooks/run_logs.py``). ``whole`` re-reads from
+        the first line, so that none is missing once the run has ended."""
         if not self.fetch_logs:
             return []
-        lines = self.hook.get_run_logs(run, last_id=self._last_log_id)
-        for line in lines:
-            self.log.info("[civis %s] %s", run.run_id, line.get("message", ""))
-        if lines:
-            self._last_log_id = lines[-1].get("id", self._last_log_id)
+        follower = self._log_follower(run)
+        lines = follower.read_all() if whole else follower.read_new()
+        self._emit_logs(run, lines)
         return [line.get("message", "") for line in lines]
 
     def _forget(self, context: Any | None) -> None:
         RunJournal(context).delete()
 
     def _complete(self, context: Any, run: RunRef, details: dict[str, Any]) -> Any:
-        self._copy_logs(run)
-        self._forget(context)
         state = details.get("state")
+        if state == "failed" and self.late_log_wait > 0:
+            # A failed run's last lines (its traceback) reach the API after its state: wait, bounded.
+            waited = self._log_follower(run).wait_for_late_lines(
+                self.late_log_wait, min(self.poll_interval, LATE_LOG_POLL_INTERVAL),
+                lambda lines: self._emit_logs(run, lines),
+            )
+            self.log.info("Waited %.1fs for %s's late log lines (%s)", waited, run,
+                          "log complete" if self._log_follower(run).final else "late_log_wait reached")
+        self._copy_logs(run, whole=True)
+        self._forget(context)
         if state != "succeeded":
             tail = self._log_tail(run)
             error = details.get("error") or f"run ended in state {state!r}"
@@ -331,6 +360,9 @@ class CivisRunOperatorBase(BaseOperator):
         return result
 
     def _log_tail(self, run: RunRef) -> list[str]:
+        """The run's last ``log_tail_lines`` lines by id (emission order), read after any late ones."""
+        if not self.log_tail_lines:
+            return []
         lines = self.hook.get_run_logs(run)
         return [line.get("message", "") for line in lines[-self.log_tail_lines :]]
 

@@ -51,8 +51,9 @@ def logs_response(request: Request, job_id: int, run_id: int, last_id: int | Non
     logs = store.get_logs(run_id, last_id, min(limit or 10000, 10000))
     headers = {
         "Access-Control-Expose-Headers": "Civis-Cache-Control, Civis-Max-Id",
-        # "no-store" while more lines may come; the civis client stops following once it changes.
-        "Civis-Cache-Control": "no-store" if run["state"] not in FINISHED_STATES else "max-age=31536000",
+        # "no-store" while more lines may come (late ones too); the civis client stops following once it changes.
+        "Civis-Cache-Control": "no-store" if run["state"] not in FINISHED_STATES
+        or store.has_unpublished_logs(run_id) else "max-age=31536000",
     }
     max_id = store.max_log_id(run_id)
     if max_id is not None:

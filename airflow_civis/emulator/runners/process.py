@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 
+from ..log_shipping import SHIPPING
 from ..runs import RunContext, RunFailed
 
 _MARKER = re.compile(r"^\s*civis-emulator:(sleep|fail)\s+(\d+(?:\.\d+)?)\s*$")
@@ -41,7 +42,7 @@ def _pump(stream, ctx: RunContext, level: str, last: list) -> None:
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         if line:
             last[0] = line
-        ctx.log(line, level)
+        ctx.log(line, level, lag=SHIPPING.ship_lag)  # published late, as by the platform's log shipper
     stream.close()
 
 
@@ -84,11 +85,16 @@ def run_command(ctx: RunContext, argv: list[str], env: dict[str, str], files: di
         _kill_group(proc, signal.SIGKILL)  # children left behind by a finished leader
         for t in pumps:
             t.join(5)
-        if ctx.cancelled.is_set():
-            ctx.log("Run cancelled: process killed", "warn")
+        if ctx.cancelled.is_set() or proc.returncode == 0:
+            ctx.publish_logs()
+            if ctx.cancelled.is_set():
+                ctx.log("Run cancelled: process killed", "warn")
             return
-        if proc.returncode != 0:
-            msg = f"Process exited with status {proc.returncode}"
-            if last_err[0]:
-                msg += f": {last_err[0]}"
-            raise RunFailed(msg)
+        # The platform's own line is published at once, above the process's last lines, which (its
+        # traceback, as a rule) arrive after the run has failed, newest first (see log_shipping).
+        ctx.log(f"Process exited with status {proc.returncode}", "error")
+        ctx.publish_logs(delay=SHIPPING.late_seconds, spacing=SHIPPING.spacing)
+        msg = f"Process exited with status {proc.returncode}"
+        if last_err[0]:
+            msg += f": {last_err[0]}"
+        raise RunFailed(msg)

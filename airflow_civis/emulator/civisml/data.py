@@ -56,6 +56,11 @@ def read_file(ctx: RunContext, file_id: Any) -> pd.DataFrame:
         raw = fh.read()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
+    if raw[:6] == b"ARROW1":  # civis.ml uploads data frames as Feather when it can (templates above 9969)
+        try:
+            return pd.read_feather(io.BytesIO(raw))
+        except ImportError:
+            raise RunFailed(f"Civis file {file_id} is Feather: the emulator needs pyarrow to read it") from None
     return pd.read_csv(io.BytesIO(raw))
 
 

@@ -1,4 +1,7 @@
-"""``/scripts/<kind>/{id}/runs...`` (start, list, get, cancel, logs, outputs) and ``POST /scripts/{id}/cancel``."""
+"""``/scripts/<kind>/{id}/runs...`` (start, list, get, cancel, logs, outputs) and ``POST /scripts/{id}/cancel``.
+
+A custom script whose template is backed by a container script has its runs under ``/scripts/containers``
+as well (as on Civis: ``civis.ml.ModelFuture`` polls ``GET /scripts/containers/{id}/runs/{run_id}``)."""
 
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ def _spec_status(request: Request, default: int) -> int:
 @router.post("/{kind}/{script_id}/runs")
 def post_run(request: Request, kind: str, script_id: int):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     run = start_run(request, script_id, conflict=(
         "conflict", "The script cannot be queued because it is already active."))
     return respond(request, _render_run(run, k, request), status=_spec_status(request, 202))
@@ -47,7 +50,7 @@ def post_run(request: Request, kind: str, script_id: int):
 @router.get("/{kind}/{script_id}/runs")
 def list_runs(request: Request, kind: str, script_id: int):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     runs = emulator(request).registry.list_runs(script_id)
     return paginate(request, [_render_run(r, k, request) for r in runs])
 
@@ -55,14 +58,14 @@ def list_runs(request: Request, kind: str, script_id: int):
 @router.get("/{kind}/{script_id}/runs/{run_id}")
 def get_run(request: Request, kind: str, script_id: int, run_id: int):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     return respond(request, _render_run(get_run_or_404(request, script_id, run_id), k, request))
 
 
 @router.delete("/{kind}/{script_id}/runs/{run_id}")
 def cancel_run(request: Request, kind: str, script_id: int, run_id: int):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     return cancel_response(request, script_id, run_id)
 
 
@@ -70,14 +73,14 @@ def cancel_run(request: Request, kind: str, script_id: int, run_id: int):
 def get_logs(request: Request, kind: str, script_id: int, run_id: int,
              last_id: int | None = None, limit: int | None = None):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     return logs_response(request, script_id, run_id, last_id, limit)
 
 
 @router.get("/{kind}/{script_id}/runs/{run_id}/outputs")
 def get_outputs(request: Request, kind: str, script_id: int, run_id: int):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     return paginate(request, render_outputs(request, get_run_or_404(request, script_id, run_id)))
 
 
@@ -85,7 +88,7 @@ def get_outputs(request: Request, kind: str, script_id: int, run_id: int):
 def post_logs(request: Request, kind: str, script_id: int, run_id: int, body: Any = Body(None)):
     """A running container (or any script) appending its own log lines to the run."""
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     get_run_or_404(request, script_id, run_id)
     body = parse_body(body)
     lines = [dict(m) for m in body.get("messages") or [] if isinstance(m, dict)]
@@ -104,7 +107,7 @@ def post_logs(request: Request, kind: str, script_id: int, run_id: int, body: An
 @router.post("/{kind}/{script_id}/runs/{run_id}/outputs")
 def post_output(request: Request, kind: str, script_id: int, run_id: int, body: Any = Body(None)):
     k = kind_or_404(request, kind)
-    script_or_404(request, k, script_id)
+    script_or_404(request, k, script_id, custom_as_container=True)
     return add_output(request, script_id, run_id, parse_body(body, ["objectType", "objectId"]))
 
 

@@ -52,11 +52,39 @@ def render_script(request: Request, job: dict, kind: ScriptKind | None = None) -
     return doc
 
 
-def script_or_404(request: Request, kind: ScriptKind, script_id: int) -> dict:
+_CONTAINER_FIELDS = ("dockerCommand", "dockerImageName", "dockerImageTag", "repoHttpUri", "repoRef",
+                     "remoteHostCredentialId", "gitCredentialId", "instanceType", "cancelTimeout", "partitionLabel")
+
+
+def container_backing(request: Request, job: dict) -> dict | None:
+    """The backing container script of a custom script made from a container template (else None): Civis
+    serves such a custom script under ``/scripts/containers`` too, where CivisML's clients poll it."""
+    if job.get("type") != KINDS["custom"].job_type:
+        return None
+    state = emulator(request)
+    template = state.store.get("templates", int(job.get("fromTemplateId") or 0))
+    backing = state.registry.get_job(template["scriptId"]) if template else None
+    return backing if backing is not None and kind_of(backing) is KINDS["containers"] else None
+
+
+def script_or_404(request: Request, kind: ScriptKind, script_id: int, *, custom_as_container: bool = False) -> dict:
+    """The script ``script_id`` of this kind; with ``custom_as_container``, a container-backed custom
+    script also answers as a container (reads and runs, not updates)."""
     job = emulator(request).registry.get_job(script_id)
-    if job is None or job.get("type") != kind.job_type:
-        raise not_found("script")
-    return job
+    if job is not None and job.get("type") == kind.job_type:
+        return job
+    if job is not None and custom_as_container and kind.path == "containers" and container_backing(request, job):
+        return job
+    raise not_found("script")
+
+
+def as_container(request: Request, job: dict) -> dict:
+    """A container-backed custom script in the ContainerScript shape: its own id, name, params, arguments
+    and runs; the image, command and (unless it sets its own) resources of the template's container."""
+    backing = container_backing(request, job) or {}
+    doc = dict(job, **{f: backing.get(f) for f in _CONTAINER_FIELDS})
+    doc["requiredResources"] = job.get("requiredResources") or backing.get("requiredResources")
+    return doc
 
 
 def _fields(method: str, template: str, body: dict) -> dict:
@@ -136,7 +164,10 @@ def _create(request: Request, k: ScriptKind, template: str, body: dict) -> dict:
 @router.get("/{kind}/{script_id}")
 def get_script(request: Request, kind: str, script_id: int):
     k = kind_or_404(request, kind)
-    return respond(request, render_script(request, script_or_404(request, k, script_id), k))
+    job = script_or_404(request, k, script_id, custom_as_container=True)
+    if job.get("type") != k.job_type:
+        job = as_container(request, job)
+    return respond(request, render_script(request, job, k))
 
 
 @router.patch("/{kind}/{script_id}")
@@ -234,4 +265,4 @@ def run_legacy(request: Request, script_id: int):
     return respond(request, None, status=204)
 
 
-__all__ = ["router", "render_script", "kind_or_404", "script_or_404"]
+__all__ = ["router", "render_script", "kind_or_404", "script_or_404", "container_backing", "as_container"]

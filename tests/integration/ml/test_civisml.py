@@ -181,3 +181,23 @@ def test_old_template_versions_get_only_the_arguments_they_accept(civis_conn, lo
         if_output_exists="drop").execute(make_context())
     assert hook.call("GET", f"/scripts/custom/{current['job_id']}")["arguments"]["TARGET_COLUMN"] == "sepal_width"
     assert set(read_table(f"{table}_now").columns) == {"row_id", "sepal_width"}
+
+
+def test_container_backed_custom_scripts_answer_under_containers_and_others_do_not(civis_conn, load_table, iris_frame):
+    result = train(model_type="sparse_logistic", dependent_variable="species",
+                   table_name=load_table(iris_frame, "iris_c")).execute(make_context())
+    hook, job, run = CivisHook(), result["job_id"], result["run_id"]
+    container = hook.call("GET", f"/scripts/containers/{job}")
+    assert container["id"] == job and container["type"] == "Container" and container["fromTemplateId"]
+    assert container["dockerImageName"] == "civisanalytics/civis-ml" and container["arguments"]["MODEL"]
+    assert hook.call("GET", f"/scripts/containers/{job}/runs/{run}")["containerId"] == job
+    assert {o["name"] for o in hook.call("GET", f"/scripts/containers/{job}/runs/{run}/outputs")} >= {
+        "model_info.json", "metrics.json"}
+    assert any("sparse_logistic" in line["message"]
+               for line in hook.call("GET", f"/scripts/containers/{job}/runs/{run}/logs"))
+
+    python = hook.call("POST", "/scripts/python3", json={"name": "p", "source": "print(1)"})
+    template = hook.call("POST", "/templates/scripts", json={"scriptId": python["id"], "name": "py template"})
+    custom = hook.call("POST", "/scripts/custom", json={"fromTemplateId": template["id"]})
+    response = hook.session.get(f"{civis_conn.base_url}/scripts/containers/{custom['id']}", timeout=10)
+    assert response.status_code == 404 and response.json()["code"] == 404

@@ -193,6 +193,11 @@ class CivisMLTrainOperator(_CivisMLBase):
     """
     Train a CivisML model (a custom script from the ``civis-civisml-training`` template) and wait.
 
+    The training job is created *visible* (``hidden`` left unset), unlike the provider's helper jobs:
+    ``civis.ml.ModelPipeline.train`` does not hide it either, because the job is the model users find in
+    Civis (``/models``) and score with later. Arguments the chosen CivisML version's template does not take
+    (``validation_data``, ``n_jobs`` before v2.0) are left out with a warning, as ModelPipeline leaves them out.
+
     :param model_type: a CivisML workflow, e.g. ``sparse_logistic``, ``random_forest_regressor``
         (see :data:`airflow_civis.ml_models.MODEL_TYPES`).
     :param dependent_variable: the column to predict, or a list of columns (multi-target).
@@ -214,7 +219,9 @@ class CivisMLTrainOperator(_CivisMLBase):
     :param civisml_version: e.g. ``v2.3``; default the production version.
 
     Returns (XCom) ``{"job_id", "run_id", "state", "model_type", "dependent_variable", "metrics",
-    "output_file_ids"}``; ``metrics`` is the ``metrics`` section of the run's ``metrics.json``.
+    "output_file_ids"}``; ``metrics`` is the ``metrics`` section of the run's ``metrics.json``. A model
+    exception CivisML records in ``model_info.json`` or ``metrics.json`` fails the task (CivisRunError
+    naming the job, the run and the model's error) even though the Civis run itself succeeded.
     """
 
     template_fields: Sequence[str] = (
@@ -402,6 +409,12 @@ def metrics_summary(model_type: str, metrics: dict[str, Any] | None) -> list[str
 class CivisMLPredictOperator(_CivisMLBase):
     """
     Score a table or a file with a trained CivisML model (``civis-civisml-prediction`` template).
+
+    The prediction job is created *visible* (``hidden`` left unset), as ``civis.ml.ModelPipeline.predict``
+    creates it: it is listed with the model (``/predictions``). The prediction template is the one of the
+    model's CivisML version; settings it does not take (``cpu``/``memory``/``disk_space`` before v2.0,
+    ``dvs_to_predict`` up to v2.1) are left out with a warning, as ModelPipeline leaves them out. A model
+    exception CivisML records in ``model_info.json`` fails the task even though the Civis run succeeded.
 
     :param train_job_id: the training job's id, e.g. ``"{{ ti.xcom_pull(task_ids='train')['job_id'] }}"``.
     :param train_run_id: the training run to use; default the job's latest run.

@@ -190,6 +190,7 @@ def test_container_backed_custom_scripts_answer_under_containers_and_others_do_n
     container = hook.call("GET", f"/scripts/containers/{job}")
     assert container["id"] == job and container["type"] == "Container" and container["fromTemplateId"]
     assert container["dockerImageName"] == "civisanalytics/civis-ml" and container["arguments"]["MODEL"]
+    assert container["hidden"] is False  # as civis.ml.ModelPipeline creates it: the model is for people to find
     assert hook.call("GET", f"/scripts/containers/{job}/runs/{run}")["containerId"] == job
     assert {o["name"] for o in hook.call("GET", f"/scripts/containers/{job}/runs/{run}/outputs")} >= {
         "model_info.json", "metrics.json"}

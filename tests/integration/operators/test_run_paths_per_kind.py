@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from airflow_civis.emulator import databases as emulator_databases
+from airflow_civis.exceptions import CivisAPIError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.operators.jobs import CivisRunJobOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
@@ -56,9 +57,9 @@ def test_generic_import_routes_the_spec_lacks_answer_404(civis_conn):
     job_id = generic_import(civis_conn)
     ref = hook.start_run("import", job_id)
     for method, suffix in [("GET", ""), ("DELETE", ""), ("GET", "/outputs")]:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(CivisAPIError) as info:
             hook.request(method, f"/imports/{job_id}/runs/{ref.run_id}{suffix}")
-        assert getattr(info.value, "status", None) == 404, (method, suffix)
+        assert info.value.status == 404, (method, suffix)
 
 
 SIXTY_OUTPUTS = """
@@ -81,6 +82,18 @@ def test_outputs_past_the_first_page_of_50_all_arrive(civis_conn):
     result = op.execute(make_context())
     assert result["state"] == "succeeded"
     assert result["outputs"] == {f"part{i:02d}": i for i in range(60)}
+    # The emulator pages every outputs route as the spec says: at most 50, page_num, X-Pagination-* headers.
+    hook = CivisHook()
+    for base in (f"/jobs/{result['job_id']}", f"/scripts/python3/{result['job_id']}"):
+        path = f"{base}/runs/{result['run_id']}/outputs"
+        first = hook.request("GET", path, params={"limit": 50})
+        assert len(first.json()) == 50 and first.headers["X-Pagination-Per-Page"] == "50"
+        assert first.headers["X-Pagination-Total-Entries"] == "60" and first.headers["X-Pagination-Total-Pages"] == "2"
+        second = hook.request("GET", path, params={"page_num": 2})  # limit defaults to its maximum, 50
+        assert len(second.json()) == 10 and second.headers["X-Pagination-Current-Page"] == "2"
+        with pytest.raises(CivisAPIError) as info:  # above the spec's maximum: refused, as the contract says
+            hook.request("GET", path, params={"limit": 51})
+        assert info.value.status == 400
 
 
 @pytest.fixture

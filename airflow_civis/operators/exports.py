@@ -37,6 +37,9 @@ class CivisExportTableOperator(CivisRunOperatorBase):
     :param header: files start with column names.
     :param delimiter: ``,``, ``\\t`` or ``|``.
     :param filename_prefix: the exported files' name prefix (default ``<dag_id>_<task_id>``).
+    :param hidden: create the export job hidden (default True), as civis-python's io helpers create theirs: it
+        stays out of the user's job and script lists (its runs and the "Civis Run" link work as before).
+        False keeps it visible. See docs/job-clutter.md.
     """
 
     template_fields: Sequence[str] = (*CivisRunOperatorBase.template_fields, "table", "sql", "database",
@@ -47,7 +50,7 @@ class CivisExportTableOperator(CivisRunOperatorBase):
     def __init__(self, *, database: int | str, table: str | None = None, sql: str | None = None,
                  local_path: str | None = None, compression: str = "none", max_file_size_mb: int | None = None,
                  header: bool = True, delimiter: str = ",", filename_prefix: str | None = None,
-                 credential_id: int | str | None = None, **kwargs: Any) -> None:
+                 credential_id: int | str | None = None, hidden: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         where = f"Task {self.task_id!r}"
         if (table is None) == (sql is None):
@@ -62,6 +65,7 @@ class CivisExportTableOperator(CivisRunOperatorBase):
         self.max_file_size_mb = (None if max_file_size_mb is None else
                                  int(check_positive_number("max_file_size_mb", max_file_size_mb, self.task_id)))
         self.header = check_bool("header", header, self.task_id)
+        self.hidden = check_bool("hidden", hidden, self.task_id)
         if delimiter not in DELIMITERS:
             raise ValueError(f"{where}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
         self.delimiter = DELIMITERS[delimiter]
@@ -81,7 +85,7 @@ class CivisExportTableOperator(CivisRunOperatorBase):
         else:
             sql = str(self.sql)
         body: dict[str, Any] = {
-            "name": f"{self.dag_id}.{self.task_id}",
+            "name": f"{self.dag_id}.{self.task_id}", "hidden": self.hidden,
             "source": {"sql": sql, "remoteHostId": target.database_id, "credentialId": target.credential_id},
             "destination": {"filenamePrefix": self.filename_prefix or f"{self.dag_id}_{self.task_id}"},
             "includeHeader": self.header, "compression": self.compression, "columnDelimiter": self.delimiter,

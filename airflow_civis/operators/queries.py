@@ -76,6 +76,9 @@ class CivisQueryOperator(CivisRunOperatorBase):
     :param compression: ``none`` or ``gzip`` for the result's CSV file.
     :param header: the result CSV starts with column names.
     :param delimiter: ``,``, ``\\t`` or ``|``.
+    :param hidden: create the SQL script hidden (default True), as civis-python's io helpers create theirs: it
+        stays out of the user's job and script lists (its runs and the "Civis Run" link work as before).
+        False keeps it visible. See docs/job-clutter.md.
     """
 
     template_fields: Sequence[str] = (*CivisRunOperatorBase.template_fields, "sql", "database", "credential_id",
@@ -85,7 +88,7 @@ class CivisQueryOperator(CivisRunOperatorBase):
 
     def __init__(self, *, sql: str, database: int | str, credential_id: int | str | None = None,
                  preview_rows: int = 0, export_path: str | None = None, compression: str = "none",
-                 header: bool = True, delimiter: str = ",", **kwargs: Any) -> None:
+                 header: bool = True, delimiter: str = ",", hidden: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sql = check_required("sql", sql, self.task_id, "inline SQL or a .sql file")
         self.database = check_required("database", database, self.task_id, "a name or an id")
@@ -98,6 +101,7 @@ class CivisQueryOperator(CivisRunOperatorBase):
         self.export_path = export_path
         self.compression = check_choice("compression", compression, ("none", "gzip"), self.task_id)
         self.header = check_bool("header", header, self.task_id)
+        self.hidden = check_bool("hidden", hidden, self.task_id)
         if delimiter not in DELIMITERS:
             raise ValueError(f"Task {self.task_id!r}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
         self.delimiter = delimiter if len(delimiter) == 1 else {"comma": ",", "tab": "\t", "pipe": "|"}[delimiter]
@@ -110,8 +114,8 @@ class CivisQueryOperator(CivisRunOperatorBase):
     def start_run(self, context: Any) -> RunRef:
         target = resolve_target(self.hook, self.database, self.credential_id)
         body = {
-            "name": f"{self.dag_id}.{self.task_id}", "sql": self.sql, "remoteHostId": target.database_id,
-            "credentialId": target.credential_id,
+            "name": f"{self.dag_id}.{self.task_id}", "hidden": self.hidden, "sql": self.sql,
+            "remoteHostId": target.database_id, "credentialId": target.credential_id,
             "csvSettings": {"includeHeader": self.header, "compression": self.compression,
                             "columnDelimiter": DELIMITERS[self.delimiter], "forceMultifile": False},
         }

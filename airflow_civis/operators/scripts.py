@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import SCRIPT_KINDS, RunRef
-from airflow_civis.validation import check_choice, check_int_id
+from airflow_civis.validation import check_bool, check_choice, check_int_id
 
 #: Fields the API requires to create each kind of script (besides ``name``, which defaults to dag.task).
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -29,13 +29,17 @@ class CivisRunScriptOperator(CivisRunOperatorBase):
     Run a Civis script and wait for it.
 
     Either ``script_id`` (an existing script; ``arguments`` replace its arguments before the run) or
-    ``script`` (the API's fields for a new script, e.g. ``{"source": "print(1)"}``, created then run).
+    ``script`` (the API's fields for a new script, e.g. ``{"source": "print(1)"}``, created then run;
+    a new script every run, created hidden unless ``hidden=False``).
 
     :param script_type: one of containers, python3, r, sql, javascript, custom.
     :param script_id: an existing script's id (templated).
     :param script: fields of a script to create, in the API's names (``source``, ``dockerCommand``,
         ``params``, ``arguments``, ``fromTemplateId`` ...). ``name`` defaults to ``<dag_id>.<task_id>``.
     :param arguments: argument values for the run (templated), by param name.
+    :param hidden: create the inline script hidden (default True), as civis-python's io helpers create theirs: it
+        stays out of the user's job and script lists (its runs and the "Civis Run" link work as before).
+        False keeps it visible. See docs/job-clutter.md.
     """
 
     template_fields: Sequence[str] = (*CivisRunOperatorBase.template_fields, "script_id", "script", "arguments")
@@ -48,6 +52,7 @@ class CivisRunScriptOperator(CivisRunOperatorBase):
         script_id: int | str | None = None,
         script: dict[str, Any] | None = None,
         arguments: dict[str, Any] | None = None,
+        hidden: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -64,6 +69,7 @@ class CivisRunScriptOperator(CivisRunOperatorBase):
         if arguments is not None and not isinstance(arguments, dict):
             raise ValueError(f"Task {self.task_id!r}: arguments must be a mapping of param name to value")
         self.arguments = arguments
+        self.hidden = check_bool("hidden", hidden, self.task_id)
 
     def _check_script(self, script: Any) -> dict[str, Any]:
         if not isinstance(script, dict):
@@ -78,6 +84,7 @@ class CivisRunScriptOperator(CivisRunOperatorBase):
     def _create(self, context: Any) -> int:
         body = dict(self.script or {})
         body.setdefault("name", f"{self.dag_id}.{self.task_id}")
+        body.setdefault("hidden", self.hidden)  # one new script per run: keep them out of the user's lists
         if self.script_type == "containers":
             for key, value in CONTAINER_DEFAULTS.items():
                 body.setdefault(key, value)

@@ -1,4 +1,5 @@
-"""``/exports/files/csv``: a table or query to CSV files (optionally gzip, optionally split), and runs."""
+"""``/exports/files/csv``: a table or query to CSV files (optionally gzip, optionally split), and runs;
+``GET /exports``: the user's exports, hidden ones (``"hidden": true`` at create) only with ``hidden=true``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 
 from .. import databases as dbs
-from ..common import parse_body, required_fields, respond
+from ..common import paginate, parse_body, query_list, required_fields, respond
 from ..errors import bad_request
 from ..runners.data import CSV_EXPORT
 from . import emulator
@@ -63,6 +64,28 @@ def update_export(request: Request, job_id: int, body: Any = Body(None)):
     if body.get("name"):
         changes["name"] = body["name"]
     return respond(request, _render(emulator(request).registry.update_job(job_id, changes)))
+
+
+def _summary(job: dict) -> dict:
+    """A CSV export in the ``/exports`` list: its type is "database" (what it exports from)."""
+    return dict(job, type="database", state=job.get("state") or "idle")
+
+
+@router.get("/exports")
+@router.get("/exports/")
+def list_exports(request: Request, hidden: bool = False, archived: str | None = None):
+    types, statuses = query_list(request, "type"), query_list(request, "status")
+    archived = (archived or "false").lower()
+    out = []
+    for job in emulator(request).registry.list_jobs():
+        if job.get("type") != CSV_EXPORT or bool(job.get("hidden")) != hidden:
+            continue
+        if archived != "all" and bool(job.get("archived")) != (archived == "true"):
+            continue
+        if (types and "database" not in types) or (statuses and job.get("state") not in statuses):
+            continue
+        out.append(_summary(job))
+    return paginate(request, out)
 
 
 add_run_routes(router, BASE, job_type=CSV_EXPORT, id_field="csvExportId", what="export", outputs=True)

@@ -46,8 +46,12 @@ def create_query(request: Request, body: Any = Body(None)):
 
 @router.get("/queries")
 @router.get("/queries/")
-def list_queries(request: Request):
-    jobs = [j for j in emulator(request).registry.list_jobs() if j.get("type") == QUERY]
+def list_queries(request: Request, hidden: bool = False, archived: str | None = None):
+    """Hidden queries (``"hidden": true`` at create) only with ``hidden=true``, as the spec says."""
+    archived = (archived or "false").lower()
+    jobs = [j for j in emulator(request).registry.list_jobs() if j.get("type") == QUERY
+            and bool(j.get("hidden")) == hidden
+            and (archived == "all" or bool(j.get("archived")) == (archived == "true"))]
     return paginate(request, [_render(j) for j in jobs])
 
 

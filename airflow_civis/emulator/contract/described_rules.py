@@ -42,19 +42,19 @@ _MAX_DEPTH = 8
 _MAXIMUM = re.compile(r"[Mm]aximum (?:allowed is |of )(\d+)")  # not "Default of 10000" (log pages)
 
 
-def _camel(key: Any) -> Any:
-    if not isinstance(key, str) or "_" not in key.strip("_"):
-        return key
-    head, *rest = key.split("_")
-    return head + "".join(w[:1].upper() + w[1:] for w in rest)
-
-
 def parse_query(query_string: bytes) -> dict[str, list[str]]:
     """``a=1&b[]=x&b[]=y`` -> ``{"a": ["1"], "b": ["x", "y"]}`` (``[]`` forms as the client sends)."""
     given: dict[str, list[str]] = {}
     for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         given.setdefault(key[:-2] if key.endswith("[]") else key, []).append(value)
     return given
+
+
+def _camel(key: Any) -> Any:
+    if not isinstance(key, str) or "_" not in key.strip("_"):
+        return key
+    head, *rest = key.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
 class _ObjectRules:
@@ -75,8 +75,9 @@ class _ObjectRules:
             return
         if not isinstance(value, dict):
             return
-        obj = {self.aliases.get(key, key): v for key, v in value.items()}
-        sent = {self.aliases.get(key, key): key for key in value}
+        names = {key: self.aliases.get(key) or _camel(key) for key in value}  # siblings too (columnMapping)
+        obj = {names[key]: v for key, v in value.items()}
+        sent = {names[key]: key for key in value}
         for name, checks in self.checks.items():
             for _rule, check in checks:
                 message = check(obj, name, method, root)

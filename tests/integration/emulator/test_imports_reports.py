@@ -103,10 +103,10 @@ def test_generic_import_file_source_and_external_hosts(api, app):
     assert run["state"] == "succeeded", run
     assert app.state.emulator.warehouse.describe("f", "rows")["rowCount"] == 3
 
-    sf = _import(api, sync_type="Salesforce")
-    api.post(f"/imports/{sf}/syncs", json={"source": {"path": "Account"}, "destination": {"path": "sf.account"}})
-    run = _wait(api, f"/jobs/{sf}/runs/{api.post(f'/imports/{sf}/runs').json()['runId']}")
-    assert run["state"] == "failed" and "cannot reach Salesforce hosts" in run["error"]
+    gdoc = _import(api, sync_type="GdocImport")  # syncType: "one of Dbsync, AutoImport, GdocImport, and GdocExport"
+    api.post(f"/imports/{gdoc}/syncs", json={"source": {"path": "Sheet.Tab"}, "destination": {"path": "g.tab"}})
+    run = _wait(api, f"/jobs/{gdoc}/runs/{api.post(f'/imports/{gdoc}/runs').json()['runId']}")
+    assert run["state"] == "failed" and "cannot reach GdocImport hosts" in run["error"]
 
 
 def test_legacy_file_import_and_batches(api, app):

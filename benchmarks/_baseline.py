@@ -16,7 +16,7 @@ from airflow.triggers.base import TriggerEvent
 from airflow_civis.exceptions import CivisAPIError, CivisError
 from airflow_civis.hooks._retry import is_retryable
 from airflow_civis.hooks.civis_async import CivisAsyncHook
-from airflow_civis.runs import TERMINAL_STATES
+from airflow_civis.runs import ACTIVE_STATES
 from airflow_civis.triggers.run import CivisRunTrigger
 
 _HOOKS: dict = {}
@@ -36,7 +36,7 @@ class PerTriggerPollingTrigger(CivisRunTrigger):
                 yield self._event("error", message=str(err))
                 return
             else:
-                if run.get("state") in TERMINAL_STATES:
+                if run.get("state") and run["state"] not in ACTIVE_STATES:
                     yield self._event(run["state"], error=run.get("error"), finished_at=run.get("finishedAt"))
                     return
             now = time.time()

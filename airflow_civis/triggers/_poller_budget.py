@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any
 
+MAX_PAGE_SIZE = 50  # GET /jobs: "limit ... Defaults to its maximum of 50"
 NO_RETRY = {"max_attempts": 1}  # the poller's cycle is the retry loop: it sees every 429 itself
 
 
@@ -19,7 +20,7 @@ class PollerConfig:
     requests_per_second: float = 10.0  # the connection's budget in this process...
     burst: int = 50  # ...and how many requests may go at once
     sweep_interval: float = 60.0  # the active-set safety net
-    page_size: int = 50  # the API's maximum for /jobs
+    page_size: int = 50  # GET /jobs: "Defaults to its maximum of 50"; never more
     overlap: float = 1.0  # seconds re-read by the change list (commit-order skew on the server)
     list_failures_before_fallback: int = 3
     max_slowdown: float = 8.0
@@ -37,6 +38,9 @@ class PollerConfig:
         config = cls(**typed)
         if min(config.min_interval, config.requests_per_second, config.burst, config.page_size) <= 0:
             raise ValueError("poller intervals, budget and page size must be > 0")
+        if config.page_size > MAX_PAGE_SIZE:
+            raise ValueError(f"poller page_size {config.page_size} is above the API's maximum of "
+                             f"{MAX_PAGE_SIZE} for GET /jobs; use at most {MAX_PAGE_SIZE}")
         return config
 
 

@@ -15,8 +15,10 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_civis.exceptions import CivisError
-from airflow_civis.runs import TERMINAL_STATES, RunRef
+from airflow_civis.runs import ACTIVE_STATES, TERMINAL_STATES, RunRef
 
+#: What an event's status may be: a run state that ends the wait (any state but queued and running, so
+#: a state we do not know, like civis-python's "success", ends it as it does in the worker), or ours.
 EVENT_STATUSES = TERMINAL_STATES | {"timeout", "error"}
 
 
@@ -92,9 +94,17 @@ class CivisRunTrigger(BaseTrigger):
 
 def validate_run_event(event: dict[str, Any] | None) -> tuple[RunRef, str, dict[str, Any]]:
     """The one completion check: return (run, status, event) or raise a clear error for a malformed event."""
-    if not isinstance(event, dict) or "run" not in event or event.get("status") not in EVENT_STATUSES:
+    status = event.get("status") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or "run" not in event or not _ends_wait(status):
         raise CivisError(f"Malformed event from CivisRunTrigger: {event!r}")
-    ref = RunRef.from_dict(event["run"])
+    try:
+        ref = RunRef.from_dict(event["run"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise CivisError(f"Malformed event from CivisRunTrigger (run {err}): {event!r}") from None
     if event["status"] == "error":
         raise CivisError(f"Waiting for {ref} failed: {event.get('message')}")
     return ref, event["status"], event
+
+
+def _ends_wait(status: Any) -> bool:
+    return status in EVENT_STATUSES or (isinstance(status, str) and bool(status) and status not in ACTIVE_STATES)

@@ -64,7 +64,7 @@ def test_many_triggers_share_one_poller_and_each_gets_its_own_event(civis_conn):
     assert [e["run"] for e in events] == [r.to_dict() for r in refs]
     assert events[3]["error"] == "Simulated failure"
     assert all(e["finished_at"] for e in events)
-    assert requests["changes"] >= 1 and requests["run"] == 0  # all seen in list calls, none fetched alone
+    assert requests["sweep"] >= 1 and requests["run"] == 0  # all seen in list calls, none fetched alone
 
 
 def test_cancelled_trigger_unregisters_and_others_keep_waiting(civis_conn):
@@ -137,7 +137,7 @@ def test_watched_run_replaced_by_a_newer_run_of_its_job(civis_conn):
 def _break_list_call(monkeypatch, status: int) -> None:
     real = poller_module.RunPoller._list_page
 
-    async def failing(self, kind, params):
+    async def failing(self, kind, view, params, page):
         await self.bucket.take()
         self.requests[kind] += 1
         raise CivisAPIError("GET", "/jobs", status, "injected failure")

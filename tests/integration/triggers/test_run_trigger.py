@@ -66,7 +66,21 @@ def test_serialize_round_trips_plain_data():
     assert CivisRunTrigger(**kwargs).serialize() == (path, kwargs)
 
 
-@pytest.mark.parametrize("event", [None, {}, {"status": "weird", "run": {}}, {"status": "succeeded"}])
+RUN = {"kind": "job", "job_id": 4, "run_id": 5}
+
+
+@pytest.mark.parametrize("event", [
+    None, {}, {"status": "weird", "run": {}}, {"status": "succeeded"}, {"status": "running", "run": RUN},
+    {"status": "", "run": RUN}, {"status": None, "run": RUN},
+])
 def test_malformed_events_are_rejected(event):
     with pytest.raises(CivisError, match="Malformed"):
         validate_run_event(event)
+
+
+@pytest.mark.parametrize("status", ["succeeded", "failed", "cancelled", "success", "timeout"])
+def test_any_state_but_queued_or_running_ends_the_wait_as_in_the_worker(status):
+    # civis-python counts "success" as finished (civis/base.py FINISHED); the worker stops on any
+    # state that is not active, so the triggerer's event must be accepted for it too.
+    ref, got, _ = validate_run_event({"status": status, "run": RUN})
+    assert (ref.run_id, got) == (5, status)

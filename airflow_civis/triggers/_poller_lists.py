@@ -1,0 +1,200 @@
+"""The shared poller's list calls (``GET /jobs``): probe, change list, active list and ended look-up.
+
+A mixin of :class:`~airflow_civis.triggers.poller.RunPoller`, kept apart so each file has one job: this
+one decides which pages to read and hands every item to ``RunPoller._apply``. See the poller's module
+docstring for the strategy; the rules about single items live in :mod:`._poller_model`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from typing import Any
+
+from airflow_civis.runs import RunRef
+from airflow_civis.triggers._poller_budget import PollerConfig
+from airflow_civis.triggers._poller_model import (
+    ENDED_STATES,
+    MAX_PAGE_SIZE,
+    RUN_STATES,
+    StampSemantics,
+    Tracked,
+    TrackStatus,
+    View,
+    stamp_evidence,
+    timestamp,
+)
+
+log = logging.getLogger("airflow_civis.triggers.poller")
+
+
+class ListReads:
+    config: PollerConfig
+    semantics: StampSemantics
+    _runs: dict[RunRef, Tracked]
+    _seen: OrderedDict[int, dict[str, Any]]
+    _probed: bool
+    _watermark: dict[View, float | None]
+    _last_sweep: dict[View, float]
+    _sweep_pages: dict[View, int]
+
+    # provided by RunPoller
+    async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def _apply(self, item: dict[str, Any], view: View | None, cached: bool = False) -> None:
+        raise NotImplementedError
+
+    # -- one cycle's list calls ----------------------------------------------------------------------
+    async def _read_lists(self, now: float) -> None:
+        if self.semantics is StampSemantics.UNKNOWN and not self._probed:
+            await self._probe()
+        swept: set[View] = set()
+        shown: set[int] = set()
+        before = list(self._runs.values())  # a run registered while pages are read is not "gone"
+        for view in View:  # hidden first: the provider's own jobs; the other only if still needed
+            if not any(view in t.views() for t in self._runs.values()):
+                continue
+            if self.semantics is StampSemantics.EVERY_CHANGE and not await self._sweep_due(view, now):
+                continue
+            shown |= await self._sweep(view)
+            swept.add(view)
+        if swept:
+            gone = [t for t in before
+                    if t.ref in self._runs and t.status is not TrackStatus.UNLISTED
+                    and t.ref.job_id not in shown and set(t.views()) <= swept]
+            await self._look_up_ended(gone)
+
+    async def _list_page(self, kind: str, view: View, params: dict[str, Any], page: int) -> tuple[list[dict], int]:
+        limit = min(self.config.page_size, MAX_PAGE_SIZE)
+        response = await self._get(kind, "/jobs", params={
+            **params, "hidden": view.value, "limit": limit, "page_num": page})
+        items = response.json() or []
+        try:
+            total = int(response.headers.get("X-Pagination-Total-Entries", len(items)))
+        except ValueError:
+            total = len(items)
+        return items, total
+
+    def _page_size(self) -> int:
+        return min(self.config.page_size, MAX_PAGE_SIZE)
+
+    # -- what items prove about lastRunUpdatedAt ------------------------------------------------------
+    def _learn(self, item: dict[str, Any]) -> None:
+        found = stamp_evidence(item)
+        if found is None or found is self.semantics or self.semantics is StampSemantics.CREATION_ONLY:
+            return
+        log.info("Civis lastRunUpdatedAt semantics: %s (job %s); %s", found.value, item.get("id"),
+                 "following the change list" if found is StampSemantics.EVERY_CHANGE
+                 else "finding ended runs through the active list")
+        self.semantics = found
+
+    @staticmethod
+    def _stamp(item: dict[str, Any]) -> float | None:
+        return timestamp(item.get("lastRunUpdatedAt"))
+
+    async def _probe(self) -> None:
+        """Once: the newest ended jobs, to learn the semantics before the first run of ours ends."""
+        self._probed = True
+        for view in View:
+            items, _ = await self._list_page("probe", view, {
+                "state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}, 1)
+            for item in items:
+                self._apply(item, view)
+            if self.semantics is not StampSemantics.UNKNOWN:
+                return
+
+    # -- every change: the change list, and when the active list is due ------------------------------
+    async def _sweep_due(self, view: View, now: float) -> bool:
+        gap = not await self._read_changes(view)
+        if gap:
+            self._seen.clear()
+        mine = [t for t in self._runs.values() if view in t.views()]
+        unverified = [t for t in mine if t.status is TrackStatus.NEW and t.next_check <= now]
+        listed = any(t.status is TrackStatus.LISTED for t in mine)
+        return gap or len(unverified) >= self._sweep_pages[view] or (
+            listed and now - self._last_sweep[view] >= self.config.sweep_interval)
+
+    async def _read_changes(self, view: View) -> bool:
+        """Jobs whose last run changed since the last read; False if that read could not be reached
+        (or there was none: what changed before this first read is verified by the active list)."""
+        watermark = self._watermark[view]
+        floor = None if watermark is None else watermark - self.config.overlap
+        newest, reached = None, False
+        params = {"state": RUN_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
+        for page in range(1, max(2, self._sweep_pages[view]) + 1):
+            items, _ = await self._list_page("changes", view, params, page)
+            for item in items:
+                stamp = self._stamp(item)
+                if stamp is None:
+                    continue  # never run (PostgreSQL sorts NULLs first under DESC): not a change
+                if floor is not None and stamp < floor:
+                    reached = True
+                    break
+                newest = stamp if newest is None else max(newest, stamp)
+                self._apply(item, view)
+            if reached or len(items) < self._page_size():
+                reached = True  # back to the previous read, or the whole list read
+                break
+            if floor is None:
+                break  # a first read: its first page sets the watermark
+        if newest is not None:
+            self._watermark[view] = max(watermark or newest, newest)
+        return reached
+
+    # -- the active list, and where jobs that left it went --------------------------------------------
+    async def _sweep(self, view: View) -> set[int]:
+        shown: set[int] = set()
+        page, total = 1, 0
+        while True:
+            items, total = await self._list_page("sweep", view, {"state": "queued,running"}, page)
+            for item in items:
+                shown.add(int(item["id"]))
+                self._apply(item, view)
+            if len(items) < self._page_size() or page * self._page_size() >= total:
+                break
+            page += 1
+        self._sweep_pages[view] = max(1, math.ceil(total / self._page_size()))
+        self._last_sweep[view] = time.monotonic()
+        return shown
+
+    async def _look_up_ended(self, gone: list[Tracked]) -> None:
+        """Runs whose jobs left the active list ended or were replaced: their jobs' items in the ended
+        list say which. A run not found where the ended list was read as far as its stamp was skipped
+        while the active list's pages shifted: the next active list shows it (or, the second time, it
+        is fetched). Anything else unanswered is fetched on its own."""
+        covered: set[View] = set()
+        for view in View:
+            wanted = [t for t in gone if view in t.views() and t.ref in self._runs]
+            if wanted and await self._read_ended(view, wanted):
+                covered.add(view)
+        for tracked in gone:
+            if tracked.ref not in self._runs or tracked.fetch_now:
+                continue
+            if tracked.misses == 0 and tracked.stamp is not None and set(tracked.views()) <= covered:
+                tracked.misses = 1
+            else:
+                tracked.fetch_now = True
+
+    async def _read_ended(self, view: View, wanted: list[Tracked]) -> bool:
+        """Newest stamp first, only as far as the oldest stamp wanted (a stamp never moves back, whichever
+        semantics hold) and only while a page costs less than fetching the rest; True if that far."""
+        stamps = [t.stamp for t in wanted]
+        floor = None if None in stamps else min(s for s in stamps if s is not None) - self.config.overlap
+        params = {"state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
+        page = 0
+        while True:
+            missing = [t for t in wanted if t.ref in self._runs and not t.fetch_now]
+            if not missing:
+                return True
+            if page >= len(missing):
+                return False
+            page += 1
+            items, _ = await self._list_page("ended", view, params, page)
+            for item in items:
+                self._apply(item, view)
+            oldest = self._stamp(items[-1]) if items else None
+            if len(items) < self._page_size() or (floor is not None and oldest is not None and oldest < floor):
+                return True

@@ -20,7 +20,8 @@ from typing import Any
 
 from airflow_civis.exceptions import CivisAPIError
 
-ACTIVE_STATES = frozenset({"queued", "running"})
+#: "paused" only happens to workflow executions (waiting for ``/resume``): not finished, so still active.
+ACTIVE_STATES = frozenset({"queued", "running", "paused"})
 TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
 
 #: Script kinds that live under ``/scripts/<kind>`` (the seeds' ``post_<kind>_runs`` family).
@@ -35,8 +36,8 @@ class RunRoutes:
 
     start: str  #: POST: start a run (also what a start's error path ends with: ``/runs``)
     run: str  #: GET to poll (and DELETE to cancel, unless ``cancel`` says otherwise)
-    logs: str  #: GET, paged by ``last_id``
-    outputs: str  #: GET, paged by ``limit``/``page_num``
+    logs: str | None  #: GET, paged by ``last_id`` (None: the kind has no logs of its own, e.g. workflows)
+    outputs: str | None  #: GET, paged by ``limit``/``page_num`` (None: no outputs route)
     run_id_field: str = "id"  #: where the POST's answer carries the new run's id
     cancel: tuple[str, str] | None = None  #: (method, path template) when cancelling is not DELETE ``run``
 
@@ -46,7 +47,8 @@ class RunRoutes:
 
     def calls(self) -> tuple[tuple[str, str], ...]:
         """Every (method, path template) these routes stand for (the spec audit checks each one)."""
-        return (("POST", self.start), ("GET", self.run), self.cancel_call, ("GET", self.logs), ("GET", self.outputs))
+        optional = tuple(("GET", path) for path in (self.logs, self.outputs) if path is not None)
+        return (("POST", self.start), ("GET", self.run), self.cancel_call, *optional)
 
 
 def _own(collection: str, *, logs_via_jobs: bool = False, run_via_jobs: bool = False,
@@ -67,20 +69,29 @@ RUN_ROUTES: dict[str, RunRoutes] = {
     "query": _own("/queries/{job_id}/runs"),
     "geocode": _own("/enhancements/geocode/{job_id}/runs"),
     "cass_ncoa": _own("/enhancements/cass-ncoa/{job_id}/runs"),
+    # A workflow's "runs" are its executions (job_id: the workflow, run_id: the execution). They have no
+    # logs or outputs of their own (each task's job runs do), and GET /jobs never lists them.
+    "workflow": RunRoutes(start="/workflows/{job_id}/executions", run="/workflows/{job_id}/executions/{run_id}",
+                          logs=None, outputs=None,
+                          cancel=("POST", "/workflows/{job_id}/executions/{run_id}/cancel")),
 }
 
-JOB_KINDS = tuple(RUN_ROUTES)
+#: Kinds whose runs ``GET /jobs`` never lists (the trigger polls them one by one).
+UNLISTED_KINDS = frozenset({"workflow"})
+
+#: Kinds of *job* an operator or sensor may name (a workflow is not a job: it has its own operator and sensor).
+JOB_KINDS = tuple(kind for kind in RUN_ROUTES if kind not in UNLISTED_KINDS)
 
 
 def validate_kind(kind: str) -> str:
     """Return ``kind`` or raise ``ValueError`` listing the kinds there are."""
-    if kind not in RUN_ROUTES:
+    if kind not in JOB_KINDS:
         raise ValueError(f"Unknown Civis job kind {kind!r}; use one of: {', '.join(JOB_KINDS)}")
     return kind
 
 
 def routes(kind: str) -> RunRoutes:
-    return RUN_ROUTES[validate_kind(kind)]
+    return RUN_ROUTES[kind] if kind in UNLISTED_KINDS else RUN_ROUTES[validate_kind(kind)]
 
 
 def runs_path(kind: str, job_id: int, run_id: int | None = None) -> str:
@@ -121,9 +132,11 @@ class RunRef:
     run_id: int
 
     def __post_init__(self) -> None:
-        validate_kind(self.kind)
+        routes(self.kind)
 
-    def _fill(self, template: str) -> str:
+    def _fill(self, template: str | None) -> str:
+        if template is None:
+            raise ValueError(f"{self} has no such route: {self.kind} runs have no logs or outputs of their own")
         return template.format(job_id=int(self.job_id), run_id=int(self.run_id))
 
     @property
@@ -153,4 +166,6 @@ class RunRef:
         return cls(kind=str(data["kind"]), job_id=int(data["job_id"]), run_id=int(data["run_id"]))
 
     def __str__(self) -> str:
+        if self.kind == "workflow":
+            return f"workflow {self.job_id} execution {self.run_id}"
         return f"{self.kind} job {self.job_id} run {self.run_id}"

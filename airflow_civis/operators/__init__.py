@@ -13,6 +13,7 @@ from airflow_civis.operators.jobs import CivisRunJobOperator
 from airflow_civis.operators.ml import CivisMLPredictOperator, CivisMLTrainOperator
 from airflow_civis.operators.queries import CivisQueryOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
+from airflow_civis.operators.workflows import CivisRunWorkflowOperator
 
 __all__ = [
     "CivisCassNcoaOperator",
@@ -25,5 +26,6 @@ __all__ = [
     "CivisQueryOperator",
     "CivisRunJobOperator",
     "CivisRunScriptOperator",
+    "CivisRunWorkflowOperator",
     "CivisUploadFileOperator",
 ]

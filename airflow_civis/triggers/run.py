@@ -14,8 +14,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_civis.exceptions import CivisError
-from airflow_civis.runs import ACTIVE_STATES, TERMINAL_STATES, RunRef
+from airflow_civis.exceptions import CivisAPIError, CivisError
+from airflow_civis.runs import ACTIVE_STATES, TERMINAL_STATES, UNLISTED_KINDS, RunRef
 
 #: What an event's status may be: a run state that ends the wait (any state but queued and running, so
 #: a state we do not know, like civis-python's "success", ends it as it does in the worker), or ours.
@@ -73,8 +73,11 @@ class CivisRunTrigger(BaseTrigger):
         # poller.py); imported here so that DAG files never pay for httpx and the async hook.
         from airflow_civis.triggers.poller import watching
 
-        async with watching(self.civis_conn_id, self.run_ref, self.poll_interval) as watch:
-            outcome = await watch.wait(self.deadline)
+        if self.run_ref.kind in UNLISTED_KINDS:
+            outcome = await self._watch_alone()
+        else:
+            async with watching(self.civis_conn_id, self.run_ref, self.poll_interval) as watch:
+                outcome = await watch.wait(self.deadline)
         # Unregistered before the event leaves: a trigger cancelled after it has fired leaves nothing behind.
         if outcome is None:
             yield self._event("timeout", message=f"{self.run_ref} still running at its deadline")
@@ -82,6 +85,32 @@ class CivisRunTrigger(BaseTrigger):
             yield self._event("error", message=outcome["message"])
         else:
             yield self._event(outcome["status"], error=outcome.get("error"), finished_at=outcome.get("finished_at"))
+
+    async def _watch_alone(self) -> dict[str, Any] | None:
+        """A run no ``GET /jobs`` lists (a workflow execution): polled on its own, until it ends (its
+        outcome), the deadline passes (None) or the API refuses for good (an ``error`` outcome)."""
+        import asyncio
+        import time
+
+        from airflow_civis.hooks._retry import is_retryable
+
+        async with self._hook() as hook:
+            while True:
+                try:
+                    run = await hook.get_run(self.run_ref) or {}
+                except CivisAPIError as err:
+                    if not is_retryable(err):
+                        return {"status": "error", "message": str(err)}
+                    run = {}
+                except CivisError as err:
+                    return {"status": "error", "message": str(err)}
+                if run.get("state") in TERMINAL_STATES:
+                    error = run.get("error") or run.get("mistralStateInfo")
+                    return {"status": run["state"], "error": error, "finished_at": run.get("finishedAt")}
+                left = None if self.deadline is None else self.deadline - time.time()
+                if left is not None and left <= 0:
+                    return None
+                await asyncio.sleep(self.poll_interval if left is None else min(self.poll_interval, left))
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: a user killed the deferred task; never called on a triggerer restart."""

@@ -42,8 +42,11 @@ def create_template(request: Request, body: Any = Body(None)):
     if kind is None or kind.path == "custom":
         raise not_found("script")
     now = now_iso()
+    template_id = state.store.next_id("templates")
+    while state.store.get("templates", template_id) is not None:  # skip the ids the CivisML seeds hold
+        template_id = state.store.next_id("templates")
     doc = {
-        "id": state.store.next_id("templates"), "public": False, "scriptId": script["id"],
+        "id": template_id, "public": False, "scriptId": script["id"],
         "scriptType": kind.display, "userContext": script.get("userContext") or "runner",
         "params": script.get("params", []), "name": body["name"], "category": "script",
         "note": body.get("note"), "createdAt": now, "updatedAt": now, "useCount": 0,

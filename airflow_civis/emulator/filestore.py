@@ -199,6 +199,13 @@ class FileStore:
                 self._db.execute("UPDATE files SET expires_at = ? WHERE id = ?", (value, int(file_id)))
         return self.get(file_id)
 
+    def set_detected_info(self, file_id: int, info: dict[str, Any] | None) -> None:
+        """Record what ``/files/preprocess/csv`` detected (replacing the upload's quick guess)."""
+        self._row(file_id)
+        with self._lock:
+            self._db.execute("UPDATE files SET detected_info = ? WHERE id = ?",
+                             (json.dumps(info) if info else None, int(file_id)))
+
     def path(self, file_id: int) -> str:
         """Path of an uploaded file's bytes; FileStoreError while the upload is pending."""
         row = self._row(file_id)

@@ -1,5 +1,6 @@
 """Load CSV into a warehouse table with the Imports API, the way the official clients do:
-upload (when given a local file), ``POST /imports/files/csv``, then run it and wait."""
+upload (when given a local file), preprocess when the table needs detected columns
+(``hooks/csv_preprocess.py``), ``POST /imports/files/csv``, then run it and wait."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.hooks.csv_preprocess import preprocess_csv_files
 from airflow_civis.hooks.files import DEFAULT_MAX_WORKERS, CivisFileTransfer
 from airflow_civis.hooks.warehouse import get_table, resolve_target, split_table
 from airflow_civis.lineage import declare_table_outlets
@@ -42,9 +44,10 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
     :param header: the first row holds column names.
     :param delimiter: ``,`` / ``comma``, ``\\t`` / ``tab``, ``|`` / ``pipe``.
     :param compression: ``none`` or ``gzip``; default: ``gzip`` for a ``.gz`` source path, otherwise
-        what Civis detected in the file (else ``none``).
-    :param column_types: ``[{"name": "id", "sql_type": "INTEGER"}, ...]`` in file order; without
-        ``sql_type`` (or without the list) types are detected from the data.
+        what CSV preprocessing detects in the files.
+    :param column_types: ``[{"name": "id", "sql_type": "INTEGER"}, ...]`` in file order. For a new or
+        dropped table, missing ``sql_type`` (or a missing list) are detected by preprocessing the files
+        first (``POST /files/preprocess/csv``), as civis-python does; the list must then name every column.
     :param max_errors: rows that may be rejected before the import fails (default: none may).
     :param credential_id: database credential (default: the user's default credential).
     """
@@ -114,6 +117,24 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             out.append({"name": col["name"], **({"sqlType": sql_type} if sql_type else {})})
         return out
 
+    def _needs_table_columns(self, database_id: int, schema: str, table: str) -> bool:
+        """The spec's rule: a new or dropped table needs every column with its sqlType."""
+        columns = self._columns() or []
+        if columns and all(c.get("sqlType") for c in columns):
+            return False
+        return self.if_exists == "drop" or get_table(self.hook, database_id, schema, table) is None
+
+    def _complete_columns(self, detected: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """The detected columns, with the names and types the user gave winning."""
+        given = self._columns()
+        if not given:
+            return detected
+        if len(given) != len(detected):
+            raise ValueError(f"Task {self.task_id!r}: column_types lists {len(given)} column(s) but the file has "
+                             f"{len(detected)} ({', '.join(c['name'] for c in detected)}); list every column in "
+                             "file order")
+        return [{"name": g["name"], "sqlType": g.get("sqlType") or d["sqlType"]} for g, d in zip(given, detected)]
+
     def start_run(self, context: Any) -> RunRef:
         schema, table = split_table(check_table_name("table", self.table, self.task_id))
         target = resolve_target(self.hook, self.database, self.credential_id)
@@ -125,9 +146,19 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             compression = compression or ("gzip" if self.source_path.endswith(".gz") else "none")
         else:
             file_ids = self._file_ids()
-            if compression is None:
-                detected = (self.hook.call("GET", f"/files/{file_ids[0]}").get("detectedInfo") or {})
-                compression = detected.get("compression") or "none"
+        header, delimiter, columns = self.header, self.delimiter, self._columns()
+        need_columns = self._needs_table_columns(target.database_id, schema, table)
+        if need_columns or compression is None:  # civis-python preprocesses every import; we only when needed
+            detected = preprocess_csv_files(self.hook, file_ids, detect_table_columns=need_columns,
+                                            include_header=header, column_delimiter=delimiter,
+                                            poll_interval=self.poll_interval, timeout=self.timeout)
+            self.log.info("Preprocessed file(s) %s into %s: header %s, delimiter %s, compression %s%s",
+                          file_ids, detected.file_ids, detected.include_header, detected.column_delimiter,
+                          detected.compression, f", columns {detected.table_columns}" if need_columns else "")
+            file_ids, compression = detected.file_ids, detected.compression
+            header, delimiter = detected.include_header, detected.column_delimiter
+            if need_columns:
+                columns = self._complete_columns(detected.table_columns)
         destination: dict[str, Any] = {"schema": schema, "table": table, "remoteHostId": target.database_id,
                                        "credentialId": target.credential_id}
         if self.primary_keys:
@@ -136,12 +167,13 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             destination["lastModifiedKeys"] = list(self.last_modified_keys)
         body: dict[str, Any] = {
             "name": f"{self.dag_id}.{self.task_id}", "source": {"fileIds": file_ids}, "destination": destination,
-            "firstRowIsHeader": self.header, "columnDelimiter": self.delimiter, "compression": compression,
-            "existingTableRows": self.if_exists, "escaped": self.escaped, "hidden": False,
+            "firstRowIsHeader": header, "columnDelimiter": delimiter, "compression": compression,
+            "existingTableRows": self.if_exists, "escaped": self.escaped, "hidden": True,
+            # Like civis-python: let Civis widen detected lengths, but never loosen types the user gave.
+            "loosenTypes": need_columns and not self._columns(),
         }
         if self.max_errors is not None:
             body["maxErrors"] = int(self.max_errors)
-        columns = self._columns()
         if columns:
             body["tableColumns"] = columns
         created = self.hook.call("POST", "/imports/files/csv", json=body)

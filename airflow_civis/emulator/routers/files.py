@@ -113,25 +113,57 @@ def update_file(request: Request, file_id: int, body: Any = Body(None)):
 
 
 # -- /files/preprocess/csv: the official client's CSV check before an import --------------------------
+# Runs go through /jobs/{id}/runs (runners/preprocess.py); the output file's detectedInfo is the result.
 _PREPROCESS_FIELDS = ("fileId", "inPlace", "detectTableColumns", "forceCharacterSetConversion",
                       "includeHeader", "columnDelimiter", "hidden")
+_PREPROCESS_DEFAULTS = {"inPlace": True, "detectTableColumns": False, "forceCharacterSetConversion": False,
+                        "includeHeader": None, "columnDelimiter": None, "hidden": False}
+_BOOLEAN_FIELDS = ("inPlace", "detectTableColumns", "forceCharacterSetConversion", "hidden")
 
 
 def _render_preprocess(job: dict) -> dict:
     return {"id": job["id"], **{k: job.get(k) for k in _PREPROCESS_FIELDS}}
 
 
+def _preprocess_doc(request: Request, body: dict, current: dict) -> dict:
+    """The job's fields after ``body``, checked as the spec describes them."""
+    doc = dict(current)
+    doc.update({k: body[k] for k in _PREPROCESS_FIELDS if k in body})
+    file_id = doc.get("fileId")
+    if isinstance(file_id, bool) or not isinstance(file_id, int):
+        raise bad_request(f"fileId must be an integer file id, got {file_id!r}")
+    render_file(request, file_id)  # 404 for an unknown file
+    for key in _BOOLEAN_FIELDS:
+        if not isinstance(doc.get(key), bool):
+            raise bad_request(f"{key} must be true or false, got {doc.get(key)!r}")
+    if doc["includeHeader"] is not None and not isinstance(doc["includeHeader"], bool):
+        raise bad_request(f"includeHeader must be true, false or left out, got {doc['includeHeader']!r}")
+    if doc["columnDelimiter"] not in (None, "comma", "tab", "pipe"):
+        raise bad_request(f"columnDelimiter must be one of comma, tab, pipe (or left out to detect it), "
+                          f"got {doc['columnDelimiter']!r}")
+    return doc
+
+
 @router.post("/files/preprocess/csv")
 def create_preprocess(request: Request, body: Any = Body(None)):
-    body = parse_body(body, ["fileId"])
-    state = emulator(request)
-    render_file(request, int(body["fileId"]))  # 404 for an unknown file
-    doc = {k: body.get(k) for k in _PREPROCESS_FIELDS}
-    doc.update(inPlace=bool(doc["inPlace"]), hidden=bool(doc["hidden"]))
-    job = state.registry.create_job(PREPROCESS_JOB_TYPE, f"CSV preprocess of file {doc['fileId']}", doc)
+    body = parse_body(body, required_fields("post", "/files/preprocess/csv"))
+    doc = _preprocess_doc(request, body, _PREPROCESS_DEFAULTS)
+    job = emulator(request).registry.create_job(PREPROCESS_JOB_TYPE, f"CSV preprocess of file {doc['fileId']}", doc)
     return respond(request, _render_preprocess(job), status=201)
 
 
 @router.get("/files/preprocess/csv/{job_id}")
 def get_preprocess(request: Request, job_id: int):
     return respond(request, _render_preprocess(job_or_404(request, job_id, PREPROCESS_JOB_TYPE, "preprocess job")))
+
+
+@router.put("/files/preprocess/csv/{job_id}")
+@router.patch("/files/preprocess/csv/{job_id}")
+def update_preprocess(request: Request, job_id: int, body: Any = Body(None)):
+    job = job_or_404(request, job_id, PREPROCESS_JOB_TYPE, "preprocess job")
+    method = request.method.lower()
+    body = parse_body(body, required_fields(method, "/files/preprocess/csv/{id}"))
+    current = _PREPROCESS_DEFAULTS if method == "put" else {k: job.get(k) for k in _PREPROCESS_FIELDS}
+    doc = _preprocess_doc(request, body, {**_PREPROCESS_DEFAULTS, "fileId": job.get("fileId"), **current})
+    updated = emulator(request).registry.update_job(job_id, doc)
+    return respond(request, _render_preprocess(updated))

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Body, Request
 from .. import databases as dbs
 from ..common import parse_body, required_fields, respond
 from ..errors import bad_request
+from ..runners.csv_import_rules import table_columns_problem
 from ..runners.data import CSV_IMPORT
+from ..warehouse import WarehouseError
 from . import emulator
 from .job_runs import add_run_routes, job_or_404
 
@@ -46,6 +48,20 @@ def _normalize(body: dict, current: dict | None = None) -> dict:
     return doc
 
 
+def _check_table_columns(request: Request, doc: dict) -> None:
+    """400 when the spec's tableColumns rule fails for the table as it is now (the run checks again)."""
+    dest = doc["destination"]
+    if int(dest.get("remoteHostId") or 0) != dbs.DEFAULT_DATABASE_ID:
+        return  # no warehouse behind it: the run fails with its own message
+    try:
+        exists = emulator(request).warehouse.table_exists(dest.get("schema") or "", dest.get("table") or "")
+    except WarehouseError as exc:
+        raise bad_request(f"destination: {exc}") from None
+    problem = table_columns_problem(doc, exists)
+    if problem:
+        raise bad_request(problem)
+
+
 def _render(job: dict) -> dict:
     return dict(job, myPermissionLevel="manage")
 
@@ -54,6 +70,7 @@ def _render(job: dict) -> dict:
 def create_import(request: Request, body: Any = Body(None)):
     body = parse_body(body, required_fields("post", BASE))
     doc = _normalize(body)
+    _check_table_columns(request, doc)
     dest = doc["destination"]
     name = body.get("name") or f"CSV import to {dest.get('schema')}.{dest.get('table')}"
     job = emulator(request).registry.create_job(CSV_IMPORT, name, doc)
@@ -71,6 +88,7 @@ def update_import(request: Request, job_id: int, body: Any = Body(None)):
     job = job_or_404(request, job_id, CSV_IMPORT, "import")
     body = parse_body(body, required_fields(request.method.lower(), BASE + "/{id}"))
     changes = _normalize(body, {k: job.get(k) for k in _FIELDS})
+    _check_table_columns(request, changes)
     if body.get("name"):
         changes["name"] = body["name"]
     return respond(request, _render(emulator(request).registry.update_job(job_id, changes)))

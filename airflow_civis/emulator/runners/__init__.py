@@ -4,4 +4,4 @@ queries, SQL scripts, CSV exports, CSV preprocess). Importing registers them."""
 from __future__ import annotations
 
 from .. import civisml, enhancements  # noqa: F401,E402 - CivisML programs (via scripts) and enhancement runners
-from . import data, imports, scripts  # noqa: F401
+from . import data, imports, preprocess, scripts  # noqa: F401

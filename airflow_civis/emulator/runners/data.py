@@ -1,5 +1,5 @@
 """Runners that move data through the warehouse: CSV imports, queries, SQL scripts (with their CSV
-output), CSV exports and the CSV preprocess step of the official client.
+output) and CSV exports (the CSV preprocess step of the official client is in ``preprocess.py``).
 
 Every failure is the warehouse's own message (``RunFailed``); an import is one transaction, so a
 failed one leaves the table as it was.
@@ -7,7 +7,6 @@ failed one leaves the table as it was.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -17,12 +16,12 @@ import duckdb
 from .. import databases
 from ..runs import RunContext, RunFailed, register_runner
 from ..warehouse import WarehouseError
+from .csv_import_rules import table_columns_problem
 
 CSV_IMPORT = "JobTypes::CsvImport"
 QUERY = "JobTypes::Query"
 SQL_SCRIPT = "JobTypes::SqlRunner"
 CSV_EXPORT = "JobTypes::CsvExport"
-PREPROCESS = "JobTypes::CsvPreprocess"
 _DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|", None: ","}
 
 
@@ -62,6 +61,13 @@ def run_csv_import(ctx: RunContext) -> None:
         columns = [{"name": c["name"]} for c in columns]  # detected from every row, not a sample
     schema, table = dest.get("schema"), dest.get("table")
     mode = job.get("existingTableRows") or "fail"
+    if not (job.get("fileImport") or job.get("batchImport")):  # the legacy APIs take no tableColumns
+        try:
+            problem = table_columns_problem(job, ctx.state.warehouse.table_exists(schema or "", table or ""))
+        except WarehouseError as exc:
+            raise RunFailed(str(exc)) from None
+        if problem:
+            raise RunFailed(problem)
     ctx.log(f"Importing {len(paths)} file(s) into {schema}.{table} (existing table rows: {mode})")
     try:
         result = ctx.state.warehouse.import_csv(
@@ -159,23 +165,7 @@ def run_csv_export(ctx: RunContext) -> None:
     _export_files(ctx, source.get("sql") or "", settings, prefix)
 
 
-def run_preprocess(ctx: RunContext) -> None:
-    """The emulator's files need no cleaning: the output is the file itself, with its detected info."""
-    file_id = int(ctx.job["fileId"])
-    try:
-        doc = ctx.state.files.get(file_id)
-        ctx.state.files.path(file_id)
-    except Exception as exc:
-        raise RunFailed(f"File {file_id}: {exc}") from None
-    info = doc.get("detectedInfo")
-    if not info:
-        raise RunFailed(f"File {file_id} does not look like a CSV file")
-    ctx.log(f"File {file_id}: {json.dumps({k: v for k, v in info.items() if k != 'tableColumns'})}")
-    ctx.add_output("File", file_id, doc["name"])
-
-
 register_runner(CSV_IMPORT, run_csv_import)
 register_runner(QUERY, run_query)
 register_runner(SQL_SCRIPT, run_sql_script)
 register_runner(CSV_EXPORT, run_csv_export)
-register_runner(PREPROCESS, run_preprocess)

@@ -35,9 +35,9 @@ from .common import (
     translated_errors,
     utc_now,
 )
+from .detecting import DetectMixin
 from .errors import WarehouseError
 from .exporting import ExportMixin
-from .importing import ImportMixin
 from .results import QueryResult
 from .sqltypes import (
     RESERVED_SCHEMAS,
@@ -52,7 +52,7 @@ from .sqltypes import (
 )
 
 
-class Warehouse(ImportMixin, ExportMixin):
+class Warehouse(DetectMixin, ExportMixin):
     """A Civis-flavoured warehouse on DuckDB.
 
     ``Warehouse(path)`` keeps everything in ``path`` (a DuckDB file, created with its directory if

@@ -100,6 +100,149 @@ R_HELPERS: dict[str, list[str]] = {
 }
 
 
+T = "tests/unit/contract/test_strict_rules.py::"
+# Rules the engine (airflow_civis/emulator/contract/) enforces for every request, named by rule id:
+# (the spec's words, the behaviour, the test that shows it). The engine's rules found on implemented
+# endpoints are listed with their fields; an engine rule missing here stops the script.
+ENGINE_RULES: dict[str, tuple[str, str, str]] = {
+    "one-of": ('"One of "fail", "truncate", ..." / "One or more of queued, running, ..." / "possible values are ..."',
+               "400 naming the field and the allowed values (query values case-insensitive, comma lists item by item)",
+               T + "test_query_one_of, test_query_one_or_more_of, test_body_one_of_names_the_allowed_values"),
+    "output-level": ("\"For CASS enhancements, one of 'cass' or 'all.' For NCOA enhancements, one of 'cass', 'ncoa', "
+                     "'coalesced' or 'all'\"", "400 naming the field and the values for the request's performNcoa",
+                     T + "test_output_level_depends_on_ncoa"),
+    "at-least": ('"Must be at least 2 shares." / "Must be at least 4 MB."', "400: the field and its minimum",
+                 T + "test_at_least"),
+    "maximum": ('"(maximum: 1000)"', "400: the field and its maximum", T + "test_maximum"),
+    "range": ('"Must not be less than 15 minutes or greater than 36 hours."', "400: the range in seconds",
+              T + "test_range_in_time_units"),
+    "max-items": ('"Please provide a maximum of two."', "400: at most N items", T + "test_max_items"),
+    "single-ascii": ('"Must be a single ASCII character."', "400", T + "test_single_ascii_character"),
+    "retired": ('"This attribute is no longer available; defaults to false but cannot be used."',
+                "400 when set to anything but its default", T + "test_retired_attributes"),
+    "one-object": ('"Should contain only one of the following objects" / "Specify exactly one source."',
+                   "400 naming the objects given", T + "test_only_one_source_object"),
+    "required-if-flag": ("\"Required if 'performNcoa' is true.\"",
+                         "400 on POST/PUT (a PATCH may rely on stored values)",
+                         T + "test_required_if_flag"),
+    "required-for-mode": ('"If the import mode is "upsert", this field is required"',
+                          "400 on POST/PUT when existingTableRows is upsert", T + "test_upsert_needs_primary_keys"),
+    "columns-when-dropped": ('"required if ... the table is being dropped" + "sqlType ... not required when appending"',
+                             "400 on POST/PUT when existingTableRows is drop: tableColumns, each with sqlType",
+                             T + "test_dropped_table_needs_typed_columns"),
+    "custom-mapping": ('"If false, a custom column mapping must be provided."', "400 on POST/PUT without columnMapping",
+                       T + "test_custom_column_mapping"),
+    "not-with-template": ('"Cannot be set if this script uses a template script."',
+                          "400 when templateScriptId is given",
+                          T + "test_params_not_with_a_template"),
+    "default-not-for-required": ('"Cannot be used for parameters that are required or a credential type."', "400",
+                                 T + "test_default_not_for_required_or_credential_params"),
+    "exclusive": ('"Cannot be present if group_ids is."', "400 naming both parameters",
+                  T + "test_query_cannot_be_present_together"),
+    "requires-value": ("\"'Dbsync' must be specified for 'type'.\"", "400 naming the needed value",
+                       T + "test_query_needs_another_value"),
+    "time-window": ('"Must be a time between now and 36 hours from now."', "400",
+                    T + "test_download_link_expiry_window"),
+}
+# Rules with one place each (the engine's request/route layer, or a resource router owned by a colleague).
+OTHER_RULES: list[tuple[str, str, str, str]] = [
+    ("a (method, path) the spec does not have", "404 `{error, errorDescription, code}` before any route "
+     "(except /_emulator/*, presigned routes, run pages, /endpoints)", "contract/middleware.py",
+     T + "test_paths_the_spec_lacks_answer_404_in_the_api_shape"),
+    ("a spec endpoint the emulator does not implement", "501 naming the endpoint", "errors.py",
+     T + "test_spec_endpoints_the_emulator_lacks_answer_501_and_admin_routes_are_exempt"),
+    ('"Defaults to its maximum of 50." / "Maximum allowed is 100." (41 list endpoints)',
+     "a larger `limit` is **rejected** (400 naming limit, the maximum and page_num), not clamped: the spec says "
+     "*allowed*, no example shows either, and a client within the maximum is right under both readings",
+     "contract/described_rules.py", T + "test_limit_above_its_maximum_is_rejected"),
+    ("parameters an operation does not declare (e.g. limit/page_num on GET /databases)",
+     "dropped before the routes: no effect", "contract/described_rules.py",
+     T + "test_undeclared_query_parameters_never_reach_the_routes"),
+    ('"Must be one of: updated_at, name, ..." (order) / "either asc ... or desc" (order_dir)', "400",
+     "contract/described_rules.py", T + "test_order_and_order_dir_choices"),
+    ("`required` lists, types and `enum`s of request bodies and parameters", "400 naming the field (camelCase or "
+     "snake_case as sent)", "contract/validators.py", T + "test_required_body_fields"),
+    ('tableColumns "is required if the table does not exist" (and sqlType unless appending)',
+     "400 on create/update, failed run otherwise (needs the table's state)", "runners/csv_import_rules.py (colleague)",
+     "tests/integration/data_movement/test_csv_preprocess.py::"
+     "test_import_into_a_new_or_dropped_table_needs_typed_table_columns"),
+    ('"hidden: If specified to be true, returns hidden items. Defaults to false"', "hidden jobs left out of lists "
+     "unless hidden=true", "routers/jobs.py, routers/scripts.py (colleagues)",
+     "tests/integration/triggers/test_job_list_semantics.py::test_hidden_jobs_are_listed_only_when_asked_for"),
+    ("order_dir desc on a field some items lack (never-run jobs)", "NULLs sort first descending, last ascending, as "
+     "PostgreSQL orders", "common.py (colleague)", "tests/integration/triggers/test_job_list_semantics.py::"
+     "test_never_run_jobs_sort_first_descending_and_last_ascending_as_postgresql_does"),
+]
+# Rules the spec states on implemented endpoints that need state or knowledge the emulator lacks.
+NOT_ENFORCED: list[tuple[str, str]] = [
+    ('lastModifiedKeys: "If the destination table does not exist, and the import mode is "upsert", this field is '
+     'required."', "needs the table's state: not enforced yet"),
+    ('maxErrors: "This option is not supported for Postgres databases."',
+     "the emulator's warehouse answers as Redshift"),
+    ('templateScriptId: "A script cannot both have a template script and be a template for other scripts."',
+     "needs the template's state: not enforced"),
+    ('identityColumn: "If more than one identity column is specified, an identity column must be specified for each '
+     'table."', "not checkable from one sync: not enforced"),
+    ('credentials type: "Other credential types cannot be created here, and accept edits to name and description '
+     'only."', "routers/credentials.py checks types on create; edits by stored type are not enforced"),
+]
+
+
+def rules_section(statuses: dict[str, int]) -> list[str]:
+    """The doc's "Rules the emulator enforces": engine rules found on implemented endpoints, then the rest."""
+    from airflow_civis.emulator.contract.described_rules import DescribedRules
+    from airflow_civis.emulator.spec_index import get_index
+
+    found: dict[str, set[str]] = {}
+
+    def walk(node: Any, prefix: str, key: str) -> None:
+        if node is None:
+            return
+        for name, checks in node.checks.items():
+            for rule, _ in checks:
+                found.setdefault(rule, set()).add(f"{key} {prefix}{name}")
+        for name, child in node.children.items():
+            walk(child, f"{prefix}{name}.", key)
+
+    engine = DescribedRules()
+    for key, op in get_index().operations.items():
+        if statuses.get(key) in (None, 0, 501):
+            continue
+        rules = engine.for_operation(op)
+        for name, checks in rules.query_checks.items():
+            for rule, _ in checks:
+                found.setdefault(rule, set()).add(f"{key} ?{name}")
+        walk(rules.body, "", key)
+    unknown = set(found) - set(ENGINE_RULES)
+    if unknown:
+        raise SystemExit(f"engine rules without a doc row in scripts/emulator_coverage.py: {sorted(unknown)}")
+    lines = [
+        "## Rules the emulator enforces",
+        "",
+        "Every request to the emulator passes one rule engine driven by the spec",
+        "(`airflow_civis/emulator/contract/`: `validators.py` for the schemas, `described_rules.py` +",
+        "`rule_text.py` for the rules written in descriptions) before any route sees it; a broken rule",
+        "answers 400 (404 for paths) in the API's shape `{\"error\", \"errorDescription\", \"code\"}`, naming",
+        "the field and the fix. The engine must never be stricter than the API: the 426 requests the spec's",
+        "x-examples show the API accepting all pass it (`test_the_apis_own_accepted_examples_pass`).",
+        "",
+        "| The spec's words | Behaviour | Enforced in | Test |",
+        "|---|---|---|---|",
+    ]
+    for words, behaviour, where, test in OTHER_RULES:
+        lines.append(f"| {words} | {behaviour} | `{where}` | `{test}` |")
+    for rule, (words, behaviour, test) in ENGINE_RULES.items():
+        if rule in found:
+            lines.append(f"| {words} | {behaviour} | `contract/rule_text.py` ({rule}) | `{test}` |")
+    lines += ["", "Where the engine applies each description rule (implemented endpoints):", ""]
+    for rule in ENGINE_RULES:
+        if rule in found:
+            lines.append(f"- **{rule}**: " + "; ".join(f"`{w}`" for w in sorted(found[rule])))
+    lines += ["", "Rules the spec states that the emulator does not enforce (they need state it lacks):", ""]
+    lines += [f"- {words}: {why}." for words, why in NOT_ENFORCED]
+    return lines
+
+
 def parse_python_seed(path: Path) -> dict[str, list[tuple[str, str]]]:
     """{class name: [(method, summary)]} from each class's "Methods" table."""
     classes: dict[str, list[tuple[str, str]]] = {}
@@ -149,12 +292,29 @@ def _dummy(schema: dict[str, Any] | None, definitions: dict[str, Any], depth: in
     if schema.get("enum"):
         return schema["enum"][0]
     typ = schema.get("type") or ("object" if "properties" in schema else "string")
+    described = _described_value(schema.get("description") or "", typ)
+    if described is not None:
+        return described
     if typ == "object":
         if depth > 6:
             return {}
         props = schema.get("properties") or {}
         return {k: _dummy(props.get(k), definitions, depth + 1) for k in schema.get("required") or ()}
     return {"integer": 1, "number": 1.0, "boolean": False, "array": []}.get(typ, "x")
+
+
+def _described_value(description: str, typ: str) -> Any:
+    """A value the rules written in the description accept ("One of ...", "Must be at least N")."""
+    from airflow_civis.emulator.contract.rule_text import _ONE_OF, allowed_values
+
+    if typ == "string":
+        found = _ONE_OF.search(description)
+        values = allowed_values(found.group(1)) if found else None
+        return values[0] if values else None
+    if typ in ("integer", "number"):
+        found = re.search(r"Must be at least (\d+)", description)
+        return int(found.group(1)) if found else None
+    return None
 
 
 def _state(code: int) -> str:
@@ -210,7 +370,7 @@ class Prober:
         return response.status_code
 
 
-def build_rows(seed: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def build_rows(seed: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
     from airflow_civis.emulator.spec import load_spec
 
     spec = load_spec()
@@ -242,12 +402,15 @@ def build_rows(seed: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             done = sum(1 for s in states.values() if s == "implemented")
             status = "implemented" if done == len(states) else ("501" if done == 0 else "partial")
             r_rows.append({"helper": helper, "endpoints": states, "status": status})
+        statuses = {key: prober.status(key) for key in prober.index.operations}
     finally:
         prober.close()
-    return python_rows, r_rows
+    return python_rows, r_rows, statuses
 
 
-def render(python_rows: list[dict[str, Any]], r_rows: list[dict[str, Any]]) -> tuple[str, str]:
+def render(
+    python_rows: list[dict[str, Any]], r_rows: list[dict[str, Any]], statuses: dict[str, int] | None = None
+) -> tuple[str, str]:
     counts = Counter(r["status"] for r in python_rows)
     by_class: dict[str, Counter] = {}
     for r in python_rows:
@@ -290,6 +453,8 @@ def render(python_rows: list[dict[str, Any]], r_rows: list[dict[str, Any]]) -> t
             f"`{e}`" + ("" if s == "implemented" else f" ({s})") for e, s in r["endpoints"].items()
         ) or "none"
         lines.append(f"| `{r['helper']}` | {r['status']} | {eps} |")
+    if statuses is not None:
+        lines += [""] + rules_section(statuses)
     lines += ["", "## Python API resources, method by method", ""]
     for cls in by_class:
         lines += [f"### {cls}", "", "| Method | Endpoint | Status |", "|---|---|---|"]
@@ -310,8 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     if seed is None:
         parser.error(f"no seed reference found under {SEEDS} (use --seed)")
     warnings.simplefilter("ignore")
-    python_rows, r_rows = build_rows(Path(seed))
-    totals, doc = render(python_rows, r_rows)
+    python_rows, r_rows, statuses = build_rows(Path(seed))
+    totals, doc = render(python_rows, r_rows, statuses)
     print(totals)
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""

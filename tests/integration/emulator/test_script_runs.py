@@ -139,7 +139,8 @@ def test_the_official_client_drives_the_emulator(server, monkeypatch):
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.base_url + "/")
     client = civis.APIClient(api_key=KEY, local_api_spec=spec_path())  # it sends HTTP Basic (key, "")
     script = client.scripts.post_containers(
-        name="via client", docker_command="civis-emulator:sleep 0", required_resources={"cpu": 2, "memory": 4})  # the spec's minimums
+        name="via client", docker_command="civis-emulator:sleep 0",
+        required_resources={"cpu": 2, "memory": 4})  # the spec's minimums
     run = client.scripts.post_containers_runs(script.id)
     future = civis.futures.CivisFuture(client.scripts.get_containers_runs, (script.id, run.id), client=client,
                                        polling_interval=0.05)

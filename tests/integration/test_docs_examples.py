@@ -32,8 +32,10 @@ PAGE_EXAMPLE = {
     "run-job.md": "civis_doc_run_job.py",
     "run-script.md": "civis_doc_run_script.py",
     "run-sensor.md": "civis_doc_run_sensor.py",
+    "run-workflow.md": "civis_doc_run_workflow.py",
     "table-sensor.md": "civis_doc_table_sensor.py",
     "upload-file.md": "civis_doc_upload_file.py",
+    "workflow-sensor.md": "civis_doc_workflow_sensor.py",
 }
 #: Run for real by test_doc_examples_run_in_airflow: together upload, import, query, export and CivisML.
 RUN_FOR_REAL = ("civis_doc_import_csv", "civis_doc_export_table", "civis_doc_ml_predict")

@@ -21,21 +21,21 @@ OUT = Path(__file__).resolve().parent / "out"
 CONTAINER = {"dockerImageName": "x", "requiredResources": {"cpu": 100, "memory": 100, "diskSpace": 1}}
 
 
-def serve(port: int, workers: int) -> None:  # runs in the emulator subprocess
+def serve(port: int, workers: int, pessimistic: bool = False) -> None:  # runs in the emulator subprocess
     import uvicorn
 
-    from airflow_civis.emulator.app import create_app
-    from airflow_civis.emulator.server import READY_PREFIX, bind_socket, uvicorn_config
+    from airflow_civis.emulator.server import READY_PREFIX, bind_socket, build_app, uvicorn_config
 
-    app = create_app(API_KEY, max_run_workers=workers)
+    app = build_app(API_KEY, max_run_workers=workers, pessimistic=pessimistic)
     sock = bind_socket(port)
     print(f"{READY_PREFIX}http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
 
 
-def start_emulator(workers: int) -> tuple[subprocess.Popen, str]:
+def start_emulator(workers: int, pessimistic: bool = False) -> tuple[subprocess.Popen, str]:
+    """``pessimistic``: the emulator sets a job's lastRunUpdatedAt only when a run is created."""
     here = str(Path(__file__).parent)
-    code = f"import sys; sys.path.insert(0, {here!r}); import _common; _common.serve(0, {workers})"
+    code = f"import sys; sys.path.insert(0, {here!r}); import _common; _common.serve(0, {workers}, {pessimistic!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             text=True, start_new_session=True)
     line = proc.stdout.readline()

@@ -15,6 +15,16 @@ from airflow_civis.hooks._connection import CivisSettings
 from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.runs import RunRef
+from airflow_civis.triggers._poller_model import (
+    ENDED_STATES,
+    RUN_STATES,
+    PollMode,
+    StampSemantics,
+    TrackStatus,
+    View,
+    is_active,
+    stamp_evidence,
+)
 from airflow_civis.triggers.poller import NO_RETRY, PollerConfig, RunPoller, TokenBucket
 
 BASE = "https://api.example.test"
@@ -40,78 +50,221 @@ def poller_answering(handler, **config) -> tuple[RunPoller, list[httpx.Request]]
     return RunPoller(hook, PollerConfig(**config)), seen
 
 
-def job(job_id: int, run_id: int, state: str, stamp: str = "2030-01-01T00:00:00.000Z") -> dict:
+def job(job_id: int, run_id: int, state: str, stamp: str | None = "2030-01-01T00:00:00.000Z", **run) -> dict:
     return {"id": job_id, "state": state, "lastRunUpdatedAt": stamp,
-            "lastRun": {"id": run_id, "state": state, "error": None, "finishedAt": None}}
+            "lastRun": {"id": run_id, "state": state, "error": None, "finishedAt": None,
+                        "createdAt": "2030-01-01T00:00:00.000Z", **run}}
+
+
+def listing(items: list[dict]) -> httpx.Response:
+    return httpx.Response(200, json=items, headers={"X-Pagination-Total-Entries": str(len(items))})
+
+
+def kind_of(request: httpx.Request) -> str:
+    """Which call the poller made: probe/ended, sweep, changes (by the state filter) or run."""
+    if request.url.path != "/jobs":
+        return "run"
+    return {ENDED_STATES: "ended", "queued,running": "sweep", RUN_STATES: "changes"}[request.url.params["state"]]
 
 
 def test_429_pauses_every_request_for_retry_after_and_slows_the_cycle():
     replies = iter([httpx.Response(429, headers={"Retry-After": "0.4"}, json={"error": "slow down"})])
+    slowdowns: list[float] = []
 
     def handler(request):
+        slowdowns.append(holder[0]._slowdown)
         reply = next(replies, None)
         if reply is not None:
             return reply
-        return httpx.Response(200, json=[job(7, 70, "succeeded")], headers={"X-Pagination-Total-Entries": "1"})
+        if kind_of(request) == "run":
+            return httpx.Response(200, json={"id": 70, "state": "succeeded", "error": None, "finishedAt": None})
+        return listing([job(7, 70, "succeeded")] if kind_of(request) == "ended" else [])
+
+    holder: list[RunPoller] = []
 
     async def main():
         poller, seen = poller_answering(handler, min_interval=0.05)
+        holder.append(poller)
         watch = poller.register(REF, 0.05)
         started = time.monotonic()
         outcome = await asyncio.wait_for(watch.wait(None), 10)
         poller.unregister(watch)
-        return outcome, seen, time.monotonic() - started, poller
+        return outcome, seen, time.monotonic() - started
 
-    outcome, seen, waited, poller = asyncio.run(main())
+    outcome, seen, waited = asyncio.run(main())
     assert outcome["status"] == "succeeded"
     assert waited >= 0.4  # nothing was sent during the Retry-After pause
     assert seen[0].url.path == "/jobs" and len(seen) >= 2
-    assert poller._slowdown > 1.0 or poller.closed
+    assert slowdowns[0] == 1.0 and slowdowns[1] == 2.0  # the request after the 429 came in a slowed cycle
 
 
 def test_first_look_at_many_new_runs_is_one_list_call_not_one_request_each():
     jobs = [job(i, i * 10, "running") for i in range(1, 41)]
 
     def handler(request):
-        assert request.url.path == "/jobs", "no single-run request for runs the list shows"
-        return httpx.Response(200, json=jobs, headers={"X-Pagination-Total-Entries": str(len(jobs))})
+        assert kind_of(request) != "run", "no single-run request for runs the list shows"
+        hidden = request.url.params["hidden"] == "true"
+        return listing(jobs if kind_of(request) == "sweep" and hidden else [])
 
     async def main():
         poller, seen = poller_answering(handler, min_interval=0.01)
         watches = [poller.register(RunRef("job", i, i * 10), 10) for i in range(1, 41)]
         deadline = time.monotonic() + 5
-        while any(t.status != "listed" for t in poller._runs.values()):  # bounded wait on a condition
+        while any(t.status is not TrackStatus.LISTED for t in poller._runs.values()):  # bounded wait
             assert time.monotonic() < deadline
             await asyncio.sleep(0.01)
-        statuses = {t.status for t in poller._runs.values()}
+        views = {t.view for t in poller._runs.values()}
         for w in watches:
             poller.unregister(w)
-        return seen, statuses
+        return seen, views
 
-    seen, statuses = asyncio.run(main())
-    assert statuses == {"listed"}
-    # the change list already shows every job with the watched run active: no sweep, no single-run GET
-    assert seen[0].url.params["order"] == "last_run_updated_at" and len(seen) == 1
+    seen, views = asyncio.run(main())
+    assert views == {View.HIDDEN}
+    # probe both views (nothing to learn from), then the hidden active list shows every job: no per-run GET,
+    # and the visible view is not read once no watched job can be in it
+    assert [(kind_of(r), r.url.params["hidden"]) for r in seen] == [
+        ("ended", "true"), ("ended", "false"), ("sweep", "true")]
+    assert all(r.url.params["limit"] == "50" for r in seen)
 
 
-def test_list_item_of_a_finished_run_completes_without_fetching_it():
+def test_a_run_that_left_the_active_list_completes_from_the_ended_list_without_fetching_it():
     def handler(request):
-        assert request.url.path == "/jobs"
-        item = job(7, 70, "failed", "2030-01-01T00:00:05.000Z")
-        item["lastRun"].update(error="boom", finishedAt="2030-01-01T00:00:05Z")
-        return httpx.Response(200, json=[item], headers={"X-Pagination-Total-Entries": "1"})
+        assert kind_of(request) != "run"
+        if kind_of(request) == "ended" and request.url.params["page_num"] == "1":
+            item = job(7, 70, "failed", "2030-01-01T00:00:05.000Z", error="boom", finishedAt="2030-01-01T00:00:05Z")
+            return listing([item])
+        return listing([])
 
     async def main():
         poller, seen = poller_answering(handler, min_interval=0.01)
+        poller._probed = True
         watch = poller.register(REF, 10)
-        poller._runs[REF].status = "listed"  # as if a sweep had seen it; the first cycle reads changes
+        tracked = poller._runs[REF]
+        tracked.status, tracked.view, tracked.stamp = TrackStatus.LISTED, View.HIDDEN, 1_893_456_000.0
         outcome = await asyncio.wait_for(watch.wait(None), 5)
         poller.unregister(watch)
         return outcome, seen
 
     outcome, seen = asyncio.run(main())
     assert outcome == {"status": "failed", "error": "boom", "finished_at": "2030-01-01T00:00:05Z"}
-    assert len(seen) == 1
+    assert [kind_of(r) for r in seen] == ["sweep", "ended"]
+
+
+def test_change_list_skips_never_run_jobs_instead_of_stopping_at_them():
+    never_run = {"id": 5, "state": "idle", "lastRunUpdatedAt": None, "lastRun": None}
+    ended = job(7, 70, "succeeded", "2030-01-01T00:00:09.000Z", finishedAt="2030-01-01T00:00:09Z")
+
+    def handler(request):
+        assert kind_of(request) == "changes", "the change list alone answers"
+        return listing([never_run, ended])  # NULLs first under DESC, as PostgreSQL sorts them
+
+    async def main():
+        poller, seen = poller_answering(handler, min_interval=0.01)
+        poller.semantics = StampSemantics.EVERY_CHANGE
+        watch = poller.register(REF, 10)
+        poller._runs[REF].view = View.HIDDEN
+        outcome = await asyncio.wait_for(watch.wait(None), 5)
+        poller.unregister(watch)
+        return outcome, seen
+
+    outcome, seen = asyncio.run(main())
+    assert outcome["status"] == "succeeded"
+    assert seen[0].url.params["state"] == RUN_STATES  # never-run jobs filtered out as well
+
+
+@pytest.mark.parametrize("where", ["list item", "per-run GET"])
+def test_a_state_the_provider_does_not_know_ends_the_wait(where):
+    # civis-python counts "success" as finished (civis/base.py FINISHED): anything not queued/running ends.
+    def handler(request):
+        if kind_of(request) == "run":
+            return httpx.Response(200, json={"id": 70, "state": "success", "error": None, "finishedAt": None})
+        return listing([job(7, 70, "success")] if kind_of(request) == "sweep" else [])
+
+    async def main():
+        poller, seen = poller_answering(handler, min_interval=0.01)
+        poller._probed = True
+        if where == "per-run GET":
+            poller.mode = PollMode.PER_RUN
+        watch = poller.register(REF, 10)
+        outcome = await asyncio.wait_for(watch.wait(None), 5)
+        poller.unregister(watch)
+        return outcome, seen
+
+    outcome, seen = asyncio.run(main())
+    assert outcome["status"] == "success"
+    assert kind_of(seen[-1]) == ("run" if where == "per-run GET" else "sweep")
+
+
+def test_ended_look_up_stops_when_a_page_costs_more_than_fetching_the_rest():
+    others = [job(100 + i, 1000 + i, "succeeded", "2030-01-01T00:01:00.000Z") for i in range(50)]
+
+    def handler(request):
+        if kind_of(request) == "run":
+            return httpx.Response(200, json={"id": 70, "state": "succeeded", "error": None, "finishedAt": None})
+        return listing(others if kind_of(request) == "ended" else [])
+
+    async def main():
+        poller, seen = poller_answering(handler, min_interval=0.01)
+        poller._probed = True
+        watch = poller.register(REF, 10)
+        tracked = poller._runs[REF]
+        tracked.status, tracked.view, tracked.stamp = TrackStatus.LISTED, View.HIDDEN, 1_893_456_000.0
+        outcome = await asyncio.wait_for(watch.wait(None), 5)
+        poller.unregister(watch)
+        return outcome, seen
+
+    outcome, seen = asyncio.run(main())
+    assert outcome["status"] == "succeeded"
+    assert [kind_of(r) for r in seen] == ["sweep", "ended", "run"]  # one page for one run, then its GET
+
+
+def T(seconds: float) -> str:
+    return f"2030-01-01T00:00:{seconds:06.3f}Z"
+
+
+@pytest.mark.parametrize("stamp, created, finished, state, expected", [
+    (T(5), T(0), T(5), "succeeded", StampSemantics.EVERY_CHANGE),  # stamped at the end
+    (T(0), T(0), T(5), "failed", StampSemantics.CREATION_ONLY),  # stamped at creation only
+    (T(0), T(0), T(0.5), "succeeded", None),  # too short to tell
+    (T(0), T(0), None, "running", None),  # not ended
+    (None, T(0), T(5), "succeeded", None),  # no stamp
+])
+def test_what_a_list_item_proves_about_last_run_updated_at(stamp, created, finished, state, expected):
+    item = {"id": 1, "lastRunUpdatedAt": stamp, "lastRun": {"id": 2, "state": state, "createdAt": created,
+                                                            "finishedAt": finished}}
+    assert stamp_evidence(item) is expected
+
+
+def test_creation_only_evidence_wins_and_sticks():
+    poller, _ = poller_answering(lambda request: listing([]))
+    poller._learn({"id": 1, "lastRunUpdatedAt": T(5), "lastRun": {"state": "succeeded", "createdAt": T(0),
+                                                                   "finishedAt": T(5)}})
+    assert poller.semantics is StampSemantics.EVERY_CHANGE
+    poller._learn({"id": 2, "lastRunUpdatedAt": T(0), "lastRun": {"state": "succeeded", "createdAt": T(0),
+                                                                   "finishedAt": T(5)}})
+    poller._learn({"id": 3, "lastRunUpdatedAt": T(5), "lastRun": {"state": "succeeded", "createdAt": T(0),
+                                                                   "finishedAt": T(5)}})
+    assert poller.semantics is StampSemantics.CREATION_ONLY
+
+
+def test_pages_never_ask_for_more_than_the_api_maximum():
+    with pytest.raises(ValueError, match="maximum of 50"):
+        PollerConfig.from_extra({"page_size": 100})
+    seen: list[httpx.Request] = []
+
+    async def main():
+        poller, requests = poller_answering(lambda request: listing([]), page_size=80)
+        await poller._list_page("sweep", View.HIDDEN, {"state": "queued,running"}, 1)
+        seen.extend(requests)
+
+    asyncio.run(main())
+    assert seen[0].url.params["limit"] == "50"
+
+
+@pytest.mark.parametrize("state, active", [("queued", True), ("running", True), ("succeeded", False),
+                                           ("success", False), ("cancelled", False), ("weird", False)])
+def test_only_queued_and_running_are_active(state, active):
+    assert is_active(state) is active
 
 
 def test_token_bucket_spends_its_burst_then_keeps_the_rate():

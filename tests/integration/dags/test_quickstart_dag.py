@@ -26,7 +26,7 @@ def test_civis_quickstart_end_to_end(emulator_process, tmp_path):
         api_key=API_KEY,
     )
     assert result.succeeded, result.output[-3000:]
-    jobs = {job["name"]: job for job in api(emulator_process, "/jobs")}
+    jobs = {job["name"]: job for job in api(emulator_process, "/jobs?hidden=true")}  # created hidden
     make, shout = jobs["civis_quickstart.make_greeting"], jobs["civis_quickstart.shout_greeting"]
     for job in (make, shout):
         runs = api(emulator_process, f"/jobs/{job['id']}/runs")

@@ -300,7 +300,7 @@ def test_yaml_quickstart_runs_in_airflow(tmp_path):
             api_key=API_KEY, extra_env=NO_TELEMETRY,
         )
         assert result.succeeded, result.output[-4000:]
-        jobs = {job["name"]: job for job in api(base_url, "/jobs")}
+        jobs = {job["name"]: job for job in api(base_url, "/jobs?hidden=true")}  # created hidden
         make = jobs["civis_yaml_quickstart.make_greeting"]
         shout = jobs["civis_yaml_quickstart.shout_greeting"]
         assert [run["state"] for run in api(base_url, f"/jobs/{make['id']}/runs")] == ["succeeded"]

@@ -22,7 +22,7 @@ def get_provider_info() -> dict:
     return {
         "package-name": "airflow-civis",
         "name": "Civis Platform",
-        "description": "Run Civis Platform jobs, scripts, imports, queries, CivisML and enhancements.",
+        "description": "Run Civis Platform jobs, scripts, workflows, imports, queries, CivisML and enhancements.",
         "versions": [__version__],
         "connection-types": [
             {
@@ -35,4 +35,6 @@ def get_provider_info() -> dict:
         "extra-links": ["airflow_civis.links.CivisRunLink"],
         # Warehouse tables as assets, civis://<database>/<schema>/<table> (airflow_civis.lineage).
         "asset-uris": [{"schemes": ["civis"], "handler": "airflow_civis.lineage.sanitize_uri"}],
+        # @task.civis (airflow.sdk's `task` finds provider decorators here, by name).
+        "task-decorators": [{"name": "civis", "class-name": "airflow_civis.decorators.civis.civis_task"}],
     }

@@ -220,8 +220,9 @@ def rules_section(statuses: dict[str, int]) -> list[str]:
         "## Rules the emulator enforces",
         "",
         "Every request to the emulator passes one rule engine driven by the spec",
-        "(`airflow_civis/emulator/contract/`: `validators.py` for the schemas, `described_rules.py` +",
-        "`rule_text.py` for the rules written in descriptions) before any route sees it; a broken rule",
+        "(`airflow_civis/emulator/contract/`: `validators.py` for the schemas, `described_rules.py` and",
+        "`rule_text.py` (+ `rule_values.py`, `rule_relations.py`) for the rules written in descriptions)",
+        "before any route sees it; a broken rule",
         "answers 400 (404 for paths) in the API's shape `{\"error\", \"errorDescription\", \"code\"}`, naming",
         "the field and the fix. The engine must never be stricter than the API: the 426 requests the spec's",
         "x-examples show the API accepting all pass it (`test_the_apis_own_accepted_examples_pass`).",
@@ -305,7 +306,7 @@ def _dummy(schema: dict[str, Any] | None, definitions: dict[str, Any], depth: in
 
 def _described_value(description: str, typ: str) -> Any:
     """A value the rules written in the description accept ("One of ...", "Must be at least N")."""
-    from airflow_civis.emulator.contract.rule_text import _ONE_OF, allowed_values
+    from airflow_civis.emulator.contract.rule_values import _ONE_OF, allowed_values
 
     if typ == "string":
         found = _ONE_OF.search(description)

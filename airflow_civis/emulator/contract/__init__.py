@@ -19,6 +19,13 @@ as the real API ignores them. Query arrays may come as ``key[]=a&key[]=b`` (what
 sends), repeated ``key=a&key=b``, or ``key=a,b``. Requests without valid credentials are left to
 the app, so they get its 401 first, as on the real API.
 
+**Rules written in descriptions** (``described_rules.py``, phrasings in ``rule_text.py``): list
+``limit`` maxima (a larger limit is rejected), ``order``/``order_dir`` choices, "One of ..." lists,
+minimums and maximums, and requirements that depend on another field of the same request
+("Required if 'performNcoa' is true."), each a 400 naming the field and the fix. A method + path the
+spec lacks answers 404 in the API's shape before any route; query parameters an operation does not
+declare are dropped, so they have no effect. docs/emulator-coverage.md lists every rule and its test.
+
 **Response contract.** Every 2xx response to a spec operation is checked: the status must be one the
 operation declares, and a JSON body is validated against that status's schema. Violations are
 *recorded*, never turned into a different response: the pytest plugin (``tests/contract_plugin.py``)

@@ -163,8 +163,8 @@ class ListReads:
     async def _look_up_ended(self, gone: list[Tracked]) -> None:
         """Runs whose jobs left the active list ended or were replaced: their jobs' items in the ended
         list say which. A run not found where the ended list was read as far as its stamp was skipped
-        while the active list's pages shifted: the next active list shows it (or, the second time, it
-        is fetched). Anything else unanswered is fetched on its own."""
+        while the active list's pages shifted (jobs ending between two pages move the rest up): the next
+        active list shows it, or, missed twice, it is fetched. Anything else unanswered is fetched."""
         covered: set[View] = set()
         for view in View:
             wanted = [t for t in gone if view in t.views() and t.ref in self._runs]
@@ -173,7 +173,9 @@ class ListReads:
         for tracked in gone:
             if tracked.ref not in self._runs or tracked.fetch_now:
                 continue
-            if tracked.misses == 0 and tracked.stamp is not None and set(tracked.views()) <= covered:
+            # A second chance (the next active list) where the ended list was read as far as the run's
+            # stamp, or for a new run with no stamp yet (most likely skipped while pages shifted).
+            if tracked.misses == 0 and (tracked.stamp is None or set(tracked.views()) <= covered):
                 tracked.misses = 1
             else:
                 tracked.fetch_now = True
@@ -181,8 +183,8 @@ class ListReads:
     async def _read_ended(self, view: View, wanted: list[Tracked]) -> bool:
         """Newest stamp first, only as far as the oldest stamp wanted (a stamp never moves back, whichever
         semantics hold) and only while a page costs less than fetching the rest; True if that far."""
-        stamps = [t.stamp for t in wanted]
-        floor = None if None in stamps else min(s for s in stamps if s is not None) - self.config.overlap
+        stamps = [t.stamp for t in wanted if t.stamp is not None]  # a new run without one has a second chance
+        floor = min(stamps) - self.config.overlap if stamps else None
         params = {"state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
         page = 0
         while True:

@@ -1,0 +1,88 @@
+"""``civis.io.civis_file_to_table`` / ``dataframe_to_civis`` vs ``CivisImportCsvOperator``: CSV into a table.
+
+One comparison per ``existing_table_rows`` mode the issue names: a new table, append, drop, upsert.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pandas as pd
+import pytest
+
+from airflow_civis.operators.imports import CivisImportCsvOperator
+from tests.helpers import make_context
+from tests.integration.differential.conftest import DB, POLL, RUN, civis
+
+CSV = b"id,name,score\n1,alpha,1.5\n2,beta,2.25\n"
+FRAME = pd.DataFrame({"id": [1, 2], "name": ["alpha", "beta"], "score": [1.5, 2.25]})
+
+
+PENDING = pytest.mark.xfail(strict=True, reason=(
+    "provider defects being fixed by colleagues: CSV imports must preprocess with POST /files/preprocess/csv "
+    "+ detectTableColumns before creating the import, and run it through POST /jobs/{id}/runs as "
+    "civis_file_to_table does; table rows follow once that lands (docs/differential.md)"))
+
+
+def _table() -> str:
+    return f"scratch.imp_{uuid.uuid4().hex[:8]}"
+
+
+def _count(official, table: str) -> int:
+    fut = civis.io.read_civis(table, DB, client=official, use_pandas=False, polling_interval=POLL)
+    return len(fut) - 1
+
+
+@PENDING
+def test_civis_file_to_table_new_table(official, differential):
+    file_id = civis.io.file_to_civis(io.BytesIO(CSV), "rows.csv", client=official)
+    theirs_table, ours_table = _table(), _table()
+
+    def theirs():
+        return civis.io.civis_file_to_table(file_id, DB, theirs_table, client=official,
+                                            polling_interval=POLL).result(timeout=120)
+
+    def ours():
+        return CivisImportCsvOperator(task_id="import", table=ours_table, database=DB, file_ids=[file_id],
+                                      **RUN).execute(make_context())
+
+    _, result, _ = differential("civis_file_to_table", theirs, ours)
+    assert result["rows_loaded"] == 2 and _count(official, theirs_table) == 2
+
+
+MODES = {
+    "new": {},
+    "append": {"existing_table_rows": "append"},
+    "drop": {"existing_table_rows": "drop"},
+    "upsert": {"existing_table_rows": "upsert", "primary_keys": ["id"], "last_modified_keys": ["score"]},
+}
+
+
+@PENDING
+@pytest.mark.parametrize("mode", list(MODES))
+def test_dataframe_to_civis(official, differential, tmp_path, mode):
+    kwargs = MODES[mode]
+    theirs_table, ours_table = _table(), _table()
+    source = tmp_path / "frame.csv"
+    FRAME.to_csv(source, index=False)
+    if mode != "new":  # the table exists already, with the same rows
+        for table in (theirs_table, ours_table):
+            civis.io.dataframe_to_civis(FRAME, DB, table, client=official, polling_interval=POLL,
+                                        **({"primary_keys": ["id"], "last_modified_keys": ["score"]}
+                                           if mode == "upsert" else {})).result(timeout=120)
+
+    def theirs():
+        return civis.io.dataframe_to_civis(FRAME, DB, theirs_table, client=official, polling_interval=POLL,
+                                           **kwargs).result(timeout=120)
+
+    ours_kwargs = {"if_exists": kwargs.get("existing_table_rows", "fail"),
+                   "primary_keys": kwargs.get("primary_keys"), "last_modified_keys": kwargs.get("last_modified_keys")}
+
+    def ours():
+        return CivisImportCsvOperator(task_id="import", table=ours_table, database=DB, source_path=str(source),
+                                      **ours_kwargs, **RUN).execute(make_context())
+
+    differential(f"dataframe_to_civis:{mode}", theirs, ours)
+    expected = 4 if mode == "append" else 2
+    assert _count(official, theirs_table) == _count(official, ours_table) == expected

@@ -35,6 +35,7 @@ from . import (  # noqa: E402
     tables,
     templates,
     users,
+    workflow_pages,
     workflows,
 )
 
@@ -62,5 +63,6 @@ ALL_ROUTERS = [
     workflows.router,
     projects.router,  # after the resource routers: shadows none of their routes
     sharing.router,  # shares, projects membership, archive, transfer of every resource (one table)
+    workflow_pages.router,  # /_emulator/ui/workflows/...: an execution's page (guarded as pages.py's)
     pages.router,  # /_emulator/ui: HTML run pages, the one place answered without the API key (see pages.py)
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+import requests
 
 from tests.integration.emulator.emu_integration_helpers import KEY, wait_for
 
@@ -289,3 +290,18 @@ def test_official_client_drives_a_workflow_unmodified(server, http, monkeypatch)
         client.workflows.get_executions(wf.id, execution.id)), 60)
     assert done.state == "succeeded" and done.tasks[0].runs[0].job_id == job
     assert [e.id for e in client.workflows.list_executions(wf.id)] == [execution.id]
+
+
+def test_the_execution_page_the_operator_links_to(server, http):
+    job = container(http, server, "echo page")
+    wf = create(http, server,
+                f"version: '2.0'\nwf:\n  tasks:\n    only: {{action: civis.run_job, input: {{job_id: {job}}}}}\n")
+    done = wait_execution(http, server, wf["id"], execute(http, server, wf["id"])["id"])
+    run_id = done["tasks"][0]["runs"][0]["id"]
+    page = requests.get(f"{server.base_url}/_emulator/ui/workflows/{wf['id']}/executions/{done['id']}", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]  # no API key needed
+    assert 'id="state">succeeded<' in page.text
+    assert f'href="/_emulator/ui/jobs/{job}/runs/{run_id}"' in page.text
+    assert KEY not in page.text
+    missing = requests.get(f"{server.base_url}/_emulator/ui/workflows/{wf['id']}/executions/999999", timeout=10)
+    assert missing.status_code == 404

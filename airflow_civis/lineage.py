@@ -381,7 +381,7 @@ def for_enhancement(op: Any, source: str, target: str | None) -> Any:
     if not _ol_available():
         return None
     ns, res = namespace(op), _result(op) or {}
-    db = database_name(op, op.remote_host_id)
+    db = database_name(op, op.database)  # a name or an id; None: the only database visible
     summary = res.get("summary")
     summary = summary if isinstance(summary, dict) else {}
     reported = [k for k, v in (res.get("outputs") or {}).items() if isinstance(v, dict) and "table_id" in v]

@@ -26,7 +26,7 @@ class EmulatorState:
         self._closed = False
 
     def _seed(self) -> None:
-        """First start only: the user's default credential (``GET /credentials?default=true``)."""
+        """First start only: the user's default credentials (a database one, an S3 one)."""
         with self.store.lock:
             if self.store.get("credentials", 1) is not None:
                 return
@@ -35,6 +35,15 @@ class EmulatorState:
             self.store.put("credentials", {
                 "id": cred_id, "name": "Emulator Warehouse", "type": "Database",
                 "username": USER["username"], "description": "Default credential of the Civis emulator",
+                "owner": USER["username"], "remoteHostId": None, "remoteHostName": None,
+                "state": None, "createdAt": now, "updatedAt": now, "default": True, "oauth": False,
+                "provider": None, "providerMetadata": None, "password": "",
+            })
+            # Like a real account with several credential types: another type's default, newer, so it is
+            # what GET /credentials?default=true answers first unless the caller asks for type=Database.
+            self.store.put("credentials", {
+                "id": self.store.next_id("credentials"), "name": "Emulator S3", "type": "Amazon Web Services S3",
+                "username": "AKIAEMULATOREXAMPLE", "description": "Default S3 credential of the Civis emulator",
                 "owner": USER["username"], "remoteHostId": None, "remoteHostName": None,
                 "state": None, "createdAt": now, "updatedAt": now, "default": True, "oauth": False,
                 "provider": None, "providerMetadata": None, "password": "",

@@ -1,7 +1,7 @@
 """Databases, credentials and tables: the lookups every data-movement operator shares.
 
 Resolve a database given by name or id (``GET /databases``), the user's default database credential
-(``GET /credentials?default=true``), and a table by ``schema.table``
+(``GET /credentials?default=true&type=Database``), and a table by ``schema.table``
 (``GET /databases/{id}/schemas/{schema}/tables/{table}``).
 """
 
@@ -22,10 +22,13 @@ class Target:
     credential_id: int
 
 
-def resolve_database(hook: CivisHook, database: int | str) -> int:
-    """A database id from an id (``7``, ``"7"``) or a name (exact, else case-insensitive)."""
+def resolve_database(hook: CivisHook, database: int | str | None) -> int:
+    """A database id from an id (``7``, ``"7"``) or a name (exact, else case-insensitive); ``None`` means
+    the only database the API key can see (never a guess among several)."""
     if isinstance(database, int) and not isinstance(database, bool):
         return database
+    if database is None or str(database).strip() == "":
+        return _sole_database(hook)
     text = str(database).strip()
     if text.isdigit():
         return int(text)
@@ -38,14 +41,25 @@ def resolve_database(hook: CivisHook, database: int | str) -> int:
     raise CivisError(f"Database {text!r} not found; the databases this API key can see: {names}")
 
 
+def _sole_database(hook: CivisHook) -> int:
+    found = list(hook.paginate("/databases"))
+    if len(found) != 1:
+        names = ", ".join(repr(d.get("name")) for d in found) or "none"
+        raise CivisError(f"No database given and this API key sees {len(found)} databases ({names}): "
+                         "pass database= (a name or an id)")
+    return int(found[0]["id"])
+
+
 def default_credential_id(hook: CivisHook) -> int:
+    """The user's default *database* credential, as civis-python's ``default_database_credential_id``
+    (``type=Database``: an account's default credential of another type is no database login)."""
     creds = hook.call("GET", "/credentials", params={"default": "true", "type": "Database"}) or []
     if not creds:
         raise CivisError("No default database credential: pass credential_id explicitly")
     return int(creds[0]["id"])
 
 
-def resolve_target(hook: CivisHook, database: int | str, credential_id: int | str | None = None) -> Target:
+def resolve_target(hook: CivisHook, database: int | str | None, credential_id: int | str | None = None) -> Target:
     """Database id and credential id (the user's default credential when none is given)."""
     db_id = resolve_database(hook, database)
     cred = int(credential_id) if credential_id not in (None, "") else default_credential_id(hook)

@@ -2,17 +2,23 @@
 
 Each operator creates the enhancement job (``POST /enhancements/geocode`` or ``/enhancements/cass-ncoa``)
 with the API's own fields, then runs it through the shared run lifecycle (deferrable, reattach, logs).
+The database and credential are resolved as for every other operator (``hooks/warehouse.resolve_target``).
+The jobs are not created hidden: neither POST body has a ``hidden`` field in the spec.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
+
 from airflow_civis import lineage
+from airflow_civis.hooks.warehouse import resolve_target
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_bool, check_choice
+from airflow_civis.validation import check_bool, check_choice, check_int_id
 
 EXISTING_TABLE_ROWS = ("fail", "truncate", "append", "drop")
 GEOCODE_COUNTRIES = ("us", "ca")
@@ -40,29 +46,29 @@ class _EnhancementBase(CivisRunOperatorBase):
     kind: str = ""
     path: str = ""
 
-    def __init__(self, *, remote_host_id: int | None = None, credential_id: int | None = None,
-                 limiting_sql: str | None = None, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, database: int | str | None = None, remote_host_id: int | str | None = None,
+                 credential_id: int | str | None = None, limiting_sql: str | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        where = f"Task {self.task_id!r}"
+        if remote_host_id is not None:
+            if database not in (None, ""):
+                raise ValueError(f"{where}: give database (a name or an id), not also the deprecated "
+                                 f"remote_host_id (got database={database!r}, remote_host_id={remote_host_id!r})")
+            warnings.warn(f"{where}: remote_host_id is deprecated; pass database= (a name or an id) instead",
+                          AirflowProviderDeprecationWarning, stacklevel=3)
+            database = check_int_id("remote_host_id", remote_host_id, self.task_id)
+        self.database = database
         self.remote_host_id = remote_host_id
-        self.credential_id = credential_id
+        self.credential_id = None if credential_id in (None, "") else check_int_id(
+            "credential_id", credential_id, self.task_id)
         self.limiting_sql = limiting_sql
         self.name = name
 
     def _host_and_credential(self) -> tuple[int, int]:
-        """Explicit ids, else the first database's host and the user's default credential."""
-        host = self.remote_host_id
-        if host is None:
-            databases = list(self.hook.call("GET", "/databases") or [])
-            if not databases:
-                raise ValueError(f"Task {self.task_id!r}: no database visible; give remote_host_id=")
-            host = databases[0]["id"]
-        credential = self.credential_id
-        if credential is None:
-            defaults = list(self.hook.call("GET", "/credentials", params={"default": "true"}) or [])
-            if not defaults:
-                raise ValueError(f"Task {self.task_id!r}: no default credential; give credential_id=")
-            credential = defaults[0]["id"]
-        return int(host), int(credential)
+        """The database and credential every other operator would use (``hooks/warehouse.resolve_target``)."""
+        target = resolve_target(self.hook, self.database, self.credential_id)
+        return target.database_id, target.credential_id
 
     def body(self, host: int, credential: int) -> dict[str, Any]:
         raise NotImplementedError
@@ -101,14 +107,16 @@ class CivisGeocodeOperator(_EnhancementBase):
     :param country: ``us`` or ``ca``; ``provider``: ``postgis`` or ``geocoder_ca``.
     :param output_address: also output the parsed address.
     :param existing_table_rows: fail, truncate, append or drop, when the output table exists.
-    :param remote_host_id: / ``credential_id``: default to the first database and the default credential.
+    :param database: the database's name or id (templated); default: the only database the API key sees
+        (an error when it sees several). ``remote_host_id`` is its deprecated alias (an id).
+    :param credential_id: database credential (templated); default: the user's default *database* credential.
     """
 
     kind = "geocode"
     path = "geocode"
     template_fields: Sequence[str] = (
         *CivisRunOperatorBase.template_fields, "source_table", "target_schema", "target_table", "limiting_sql",
-        "multipart_key",
+        "multipart_key", "database", "credential_id",
     )
     ui_color = "#f3d9a4"
 
@@ -165,13 +173,14 @@ class CivisCassNcoaOperator(_EnhancementBase):
     :param perform_ncoa: also look up moves (needs ``ncoa_credential_id``).
     :param output_level: cass or all (CASS); cass, ncoa, coalesced or all (NCOA).
     :param batch_size: records processed at a time.
+    :param database: / ``credential_id`` / ``remote_host_id``: as for :class:`CivisGeocodeOperator`.
     """
 
     kind = "cass_ncoa"
     path = "cass-ncoa"
     template_fields: Sequence[str] = (
         *CivisRunOperatorBase.template_fields, "source_table", "destination_table", "column_mapping",
-        "limiting_sql", "multipart_key",
+        "limiting_sql", "multipart_key", "database", "credential_id",
     )
     ui_color = "#f3d9a4"
 

@@ -31,6 +31,23 @@ def _column(row: Any, columns: dict[str, str], field: str) -> Any:
     return row.get(name)
 
 
+def _check_connection(ctx: RunContext, host: Any, credential: Any) -> None:
+    """The run connects to the database as the credential: a missing one, another database or a credential of
+    another type (S3, Custom...) fails it, as the platform's connection would."""
+    from .. import databases
+
+    if host is None or databases.get_database(int(host)) is None:
+        raise RunFailed(f"Database {host} does not exist (remoteHostId)")
+    if int(host) != databases.DEFAULT_DATABASE_ID:
+        raise RunFailed(f"Database {host} has no warehouse in the emulator (remoteHostId)")
+    cred = ctx.state.store.get("credentials", int(credential)) if credential is not None else None
+    if cred is None:
+        raise RunFailed(f"Credential {credential} does not exist (credentialId)")
+    if cred.get("type") != "Database":
+        raise RunFailed(f"Credential {credential} is a {cred.get('type')!r} credential, not a Database one: "
+                        "cannot connect to the database with it (credentialId)")
+
+
 def _finish(ctx: RunContext, frame: pd.DataFrame, target: str, if_exists: str, summary: dict) -> None:
     table_id = write_table(ctx, frame, target, if_exists)
     ctx.add_output("Table", table_id, target)
@@ -40,6 +57,7 @@ def _finish(ctx: RunContext, frame: pd.DataFrame, target: str, if_exists: str, s
 def run_geocode(ctx: RunContext) -> None:
     _import_extras()
     job = ctx.job
+    _check_connection(ctx, job.get("remoteHostId"), job.get("credentialId"))
     source = job.get("sourceSchemaAndTable") or ""
     schema, table = split_table(source)
     if (job.get("country") or "us").lower() != "us":
@@ -78,6 +96,7 @@ def run_cass_ncoa(ctx: RunContext) -> None:
     src = ((job.get("source") or {}).get("databaseTable")) or {}
     if not src.get("schema") or not src.get("table"):
         raise RunFailed("source.databaseTable needs schema and table")
+    _check_connection(ctx, src.get("remoteHostId"), src.get("credentialId"))
     source = f"{src['schema']}.{src['table']}"
     dest = ((job.get("destination") or {}).get("databaseTable")) or {}
     target = f"{dest.get('schema') or src['schema']}.{dest.get('table') or src['table'] + '_cass'}"

@@ -36,8 +36,9 @@ def list_credentials(request: Request, name: str | None = None, default: bool | 
     types = query_list(request, "type")
     if types:
         creds = [c for c in creds if c["type"] in types]
-    if default:
-        creds = [c for c in creds if c.get("default")][:1]
+    if default:  # "a list with a single credential": the newest default (each type has its own)
+        creds = sorted((c for c in creds if c.get("default")), key=lambda c: (c.get("updatedAt") or "", c["id"]),
+                       reverse=True)[:1]
     if name:
         creds = [c for c in creds if name.lower() in (c.get("name") or "").lower()]
     if remote_host_id is not None:
@@ -69,16 +70,15 @@ def create_credential(request: Request, body: Any = Body(None)):
             "provider": None, "providerMetadata": None, "password": body["password"],
         }
         if cred["default"]:
-            for other in store.all("credentials"):
-                if other.get("default"):
-                    store.update("credentials", other["id"], lambda c: c.update(default=False))
+            _make_default(store, cred)
         store.put("credentials", cred)
     return respond(request, _public(cred), status=201)
 
 
-def _make_default(store, cred_id: int) -> None:
+def _make_default(store, cred: dict) -> None:
+    """``cred`` becomes its type's default: one default per credential type, as on Civis."""
     for other in store.all("credentials"):
-        if other.get("default") and other["id"] != cred_id:
+        if other.get("default") and other["id"] != cred["id"] and other.get("type") == cred["type"]:
             store.update("credentials", other["id"], lambda c: c.update(default=False))
 
 
@@ -97,7 +97,7 @@ def replace_credential(request: Request, cred_id: int, body: Any = Body(None)):
             updatedAt=now_iso(),
         )
         if cred["default"]:
-            _make_default(store, cred_id)
+            _make_default(store, cred)
         store.put("credentials", cred)
     return respond(request, _public(cred))
 

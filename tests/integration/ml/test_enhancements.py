@@ -93,3 +93,33 @@ def test_enhancement_jobs_are_readable_and_other_types_answer_501(civis_conn):
     with pytest.raises(CivisAPIError) as info:
         hook.call("GET", "/enhancements/identity-resolution/1")
     assert info.value.status == 501
+
+
+def test_enhancements_use_the_default_database_credential_not_the_first_default(civis_conn, load_table):
+    """An account's newest default credential can be of another type (S3 here): the operators resolve the
+    database and credential like every other operator (``type=Database``), by name or id."""
+    hook = CivisHook()
+    first_default = hook.call("GET", "/credentials", params={"default": "true"})
+    assert [c["type"] for c in first_default] == ["Amazon Web Services S3"]
+    database_default = hook.call("GET", "/credentials", params={"default": "true", "type": "Database"})
+    assert [c["type"] for c in database_default] == ["Database"]
+    table = load_table(ADDRESSES, "addr_db")
+    schema, name = table.split(".")
+    result = CivisGeocodeOperator(task_id="geocode", source_table=table, target_table=f"{name}_g",
+                                  database="Civis Emulator Warehouse", deferrable=False,
+                                  poll_interval=0.1).execute(make_context())
+    job = hook.call("GET", f"/enhancements/geocode/{result['job_id']}")
+    assert (job["remoteHostId"], job["credentialId"]) == (1, database_default[0]["id"])
+    with pytest.warns(DeprecationWarning, match="remote_host_id is deprecated"):
+        cass = CivisCassNcoaOperator(task_id="cass", source_table=table, destination_table=f"{table}_c",
+                                     remote_host_id=1, deferrable=False, poll_interval=0.1)
+    job = hook.call("GET", f"/enhancements/cass-ncoa/{cass.execute(make_context())['job_id']}")
+    assert job["source"]["databaseTable"]["credentialId"] == database_default[0]["id"]
+
+
+def test_a_credential_that_is_no_database_login_fails_the_run(civis_conn, load_table):
+    table = load_table(ADDRESSES, "addr_s3")
+    s3 = CivisHook().call("GET", "/credentials", params={"default": "true"})[0]["id"]
+    with pytest.raises(CivisRunError, match="not a Database one"):
+        CivisGeocodeOperator(task_id="g", source_table=table, database=1, credential_id=s3, deferrable=False,
+                             poll_interval=0.1).execute(make_context())

@@ -136,3 +136,32 @@ def test_cass_body_uses_the_api_fields():
                                                 "credentialId": 2, "multipartKey": ["id"]}}
     assert body["destination"] == {"databaseTable": {"schema": "s", "table": "clean"}}
     assert body["useDefaultColumnMapping"] is False and body["ncoaCredentialId"] == 5
+
+
+def test_enhancement_database_arguments():
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    with pytest.raises(ValueError, match="'g'.*database.*not also the deprecated remote_host_id"):
+        CivisGeocodeOperator(task_id="g", source_table="s.t", database="Warehouse", remote_host_id=3)
+    with pytest.warns(AirflowProviderDeprecationWarning, match="'g'.*remote_host_id is deprecated"):
+        op = CivisGeocodeOperator(task_id="g", source_table="s.t", remote_host_id="3")
+    assert op.database == 3
+    with pytest.raises(ValueError, match="'c'.*credential_id must be an integer id"):
+        CivisCassNcoaOperator(task_id="c", source_table="s.t", credential_id="abc")
+    op = CivisCassNcoaOperator(task_id="c", source_table="s.t", database="{{ var.value.db }}")
+    assert {"database", "credential_id"} <= set(op.template_fields)
+
+
+def test_no_database_means_the_only_one_never_a_guess_among_several(mocker):
+    from airflow_civis.exceptions import CivisError
+    from airflow_civis.hooks.warehouse import resolve_target
+
+    hook = mocker.Mock()
+    hook.paginate.return_value = [{"id": 4, "name": "Only"}]
+    hook.call.return_value = [{"id": 9, "type": "Database"}]
+    target = resolve_target(hook, None)
+    assert (target.database_id, target.credential_id) == (4, 9)
+    hook.call.assert_called_once_with("GET", "/credentials", params={"default": "true", "type": "Database"})
+    hook.paginate.return_value = [{"id": 4, "name": "A"}, {"id": 5, "name": "B"}]
+    with pytest.raises(CivisError, match="sees 2 databases \\('A', 'B'\\): pass database="):
+        resolve_target(hook, None)

@@ -24,7 +24,7 @@ with DAG(
         task_id="run_job",
         job_id="{{ ti.xcom_pull(task_ids='make_job', key='job_id') }}",  # or a plain integer
         kind="job",  # generic /jobs/{id}/runs; or "python3", "import", "query", ... for that API
-        retry={"max_attempts": 6, "max_total_seconds": 120},  # API call retries, not task retries
+        retry={"max_attempts": 10, "max_total_seconds": 600},  # API call retries, not task retries
         retries=2,  # a retried task reattaches to the run its first try started
     )
 

@@ -179,7 +179,7 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
         created = self.hook.call("POST", "/imports/files/csv", json=body)
         self.log.info("Created CSV import %s into %s.%s (database %s)", created["id"], schema, table,
                       target.database_id)
-        return self.hook.start_run("import_csv", int(created["id"]))
+        return self.hook.start_run("job", int(created["id"]))  # POST /jobs/{id}/runs, as civis-python's run_job
 
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
         schema, table = split_table(self.table)

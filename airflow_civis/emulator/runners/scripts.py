@@ -1,10 +1,11 @@
 """Runners for scripts: python3 (``source`` with ``sys.executable``), containers (``dockerCommand`` with
 ``bash -c``), r (``Rscript``), javascript (``node``), custom (the template's backing script).
 
-Environment of the process: the emulator's own environment, then each of the script's ``params`` as
-``NAME`` (upper-cased) with its value from ``arguments`` (else the param's default) -- credential
-params become ``NAME_USERNAME`` / ``NAME_PASSWORD`` as on the platform -- plus ``CIVIS_JOB_ID``,
-``CIVIS_RUN_ID``, ``CIVIS_API_KEY`` and ``CIVIS_API_ENDPOINT`` (the emulator's base URL + "/").
+Environment of the process: the emulator's own environment (for containers, its interpreter's directory
+first on PATH: ``python3`` there is the emulator's own, with civis-python, as in Civis's images), then
+each of the script's ``params`` as ``NAME`` (upper-cased) with its value from ``arguments`` (else the
+param's default) -- credential params become ``NAME_USERNAME`` / ``NAME_PASSWORD`` as on the platform --
+plus ``CIVIS_JOB_ID``, ``CIVIS_RUN_ID``, ``CIVIS_API_KEY`` and ``CIVIS_API_ENDPOINT`` (the emulator's base URL + "/").
 stdout lines are logged at level "info", stderr lines at "error".
 """
 
@@ -86,6 +87,14 @@ def build_env(ctx: RunContext, job: dict) -> dict[str, str]:
     return env
 
 
+def container_env(ctx: RunContext, job: dict) -> dict[str, str]:
+    """A container's environment: the emulator's own interpreter is ``python3`` / ``python`` (first on PATH),
+    standing in for the image's (Civis images such as civisanalytics/datascience-python have civis-python)."""
+    env = build_env(ctx, job)
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env
+
+
 def _run_script(ctx: RunContext, script: dict, env_job: dict) -> None:
     """Run ``script``'s code with the params/arguments of ``env_job``."""
     kind = kind_of(script)
@@ -100,7 +109,7 @@ def _run_script(ctx: RunContext, script: dict, env_job: dict) -> None:
             return run_simulated(ctx, *sim)
         if not command:
             raise RunFailed("The container script has no dockerCommand")
-        return run_command(ctx, ["bash", "-c", command], build_env(ctx, env_job))
+        return run_command(ctx, ["bash", "-c", command], container_env(ctx, env_job))
     if path == "python3":
         return run_command(ctx, [sys.executable, "-u", "script.py"], build_env(ctx, env_job),
                            {"script.py": script.get("source") or ""})

@@ -1,0 +1,147 @@
+"""What runs on Civis for ``@task.civis``: install missing requirements, call the function, hand back its result.
+
+This module's source is copied, whole, into each generated script (see ``script.py``): it must need nothing but
+the standard library and the ``civis`` client (in every Civis image; the emulator runs it with its own interpreter),
+and never import Airflow or the rest of this package. The result travels as a run output, the way Civis scripts hand
+values on: a JSON value named ``return_value`` for small JSON results, else a Civis file (``return_value.json`` or
+``return_value.pickle``), both through civis-python as ``civis.parallel``'s remote worker does.
+"""
+
+from __future__ import annotations
+import __future__
+
+import base64
+import importlib
+import io
+import json
+import linecache
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+RESULT_NAME = "return_value"
+#: Above this many bytes a JSON result goes in a Civis file rather than a JSON value.
+INLINE_LIMIT = 1024 * 1024
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(requirement: str) -> str:
+    """The distribution name of a pip requirement string (``pyyaml>=6`` -> ``pyyaml``)."""
+    match = _NAME.match(requirement)
+    if not match:
+        raise ValueError(f"not a pip requirement: {requirement!r}")
+    return match.group(1)
+
+
+def is_satisfied(requirement: str) -> bool:
+    """Whether an installed distribution already satisfies ``requirement`` (version checked when
+    ``packaging`` is importable, else its name only)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version(requirement_name(requirement))
+    except metadata.PackageNotFoundError:
+        return False
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:
+        return True
+    return Requirement(requirement).specifier.contains(version, prereleases=True)
+
+
+def install_command(missing: list[str], target: str) -> list[str]:
+    """pip into a per-run ``target`` directory: the interpreter's own environment is never changed."""
+    return [sys.executable, "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
+            "--target", target, *missing]
+
+
+def install_requirements(requirements: list[str]) -> None:
+    """Install the requirements not already satisfied, then make them importable."""
+    missing = [req for req in requirements if not is_satisfied(req)]
+    already = [req for req in requirements if req not in missing]
+    if already:
+        print("@task.civis: requirements already installed:", ", ".join(already))
+    if not missing:
+        return
+    target = tempfile.mkdtemp(prefix="civis-task-requirements-")
+    print("@task.civis: installing", ", ".join(missing), flush=True)
+    subprocess.run(install_command(missing, target), check=True)
+    sys.path.insert(0, target)
+    importlib.invalidate_caches()
+
+
+def load_function(name: str, source: str) -> Any:
+    """Define the function from its source; tracebacks show its lines (registered with ``linecache``)."""
+    filename = f"<@task.civis {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "__civis_task__"}
+    # Annotations stay unevaluated, as in the DAG file (they may name types imported only there).
+    exec(compile(source, filename, "exec", flags=__future__.annotations.compiler_flag), namespace)
+    return namespace[name]
+
+
+def decode_arguments(serializer: str, encoded: str) -> tuple[list[Any], dict[str, Any]]:
+    if serializer == "cloudpickle":
+        import cloudpickle  # noqa: F401  (functions and classes it pickled need it to load)
+
+        data = pickle.loads(base64.b64decode(encoded))
+    else:
+        data = json.loads(encoded)
+    return list(data["args"]), dict(data["kwargs"])
+
+
+def encode_result(serializer: str, value: Any) -> bytes:
+    """The result's bytes, or a TypeError that names the type and the fix."""
+    if serializer == "cloudpickle":
+        import cloudpickle
+
+        try:
+            return cloudpickle.dumps(value)
+        except Exception as err:
+            raise TypeError(
+                f"@task.civis: the function returned a {type(value).__module__}.{type(value).__qualname__}, which "
+                f"cloudpickle cannot serialise ({err}). Return plain data, or convert it first "
+                "(e.g. a DataFrame with .to_dict())."
+            ) from None
+    try:
+        return json.dumps(value, allow_nan=False).encode()
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"@task.civis: the function returned a {type(value).__module__}.{type(value).__qualname__}, which is "
+            f"not JSON ({err}). Return JSON data (dict, list, str, int, float, bool, None), or use "
+            "@task.civis(serializer='cloudpickle') to return any picklable object."
+        ) from None
+
+
+def post_result(serializer: str, data: bytes, kind: str) -> None:
+    """Post ``data`` as the run's ``return_value`` output: a JSON value if small JSON, else a file."""
+    import civis
+
+    client = civis.APIClient()
+    job_id, run_id = int(os.environ["CIVIS_JOB_ID"]), int(os.environ["CIVIS_RUN_ID"])
+    post_output = getattr(client.scripts, f"post_{kind}_runs_outputs")
+    if serializer == "json" and len(data) <= INLINE_LIMIT:
+        value = client.json_values.post(data.decode(), name=RESULT_NAME)
+        post_output(job_id, run_id, object_type="JSONValue", object_id=value.id)
+        print(f"@task.civis: returned a JSON value ({len(data)} bytes) as run output {RESULT_NAME!r}")
+        return
+    name = f"{RESULT_NAME}.{'json' if serializer == 'json' else 'pickle'}"
+    file_id = civis.io.file_to_civis(io.BytesIO(data), name, client=client)
+    post_output(job_id, run_id, object_type="File", object_id=file_id)
+    print(f"@task.civis: returned a {len(data)}-byte result as Civis file {file_id} ({name})")
+
+
+def main(payload_json: str) -> None:
+    payload = json.loads(payload_json)
+    install_requirements(payload.get("requirements") or [])
+    function = load_function(payload["function_name"], payload["function_source"])
+    args, kwargs = decode_arguments(payload["serializer"], payload["arguments"])
+    print(f"@task.civis: calling {payload['function_name']}()", flush=True)
+    result = function(*args, **kwargs)
+    data = encode_result(payload["serializer"], result)
+    post_result(payload["serializer"], data, payload["kind"])
+    sys.stdout.flush()

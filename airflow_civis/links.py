@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 RUN_URL_XCOM_KEY = "run_url"
+_NOT_AN_OPERATOR_THAT_RAN = object()
 
 
 #: Where the emulator serves its read-only run pages (airflow_civis/emulator/routers/pages.py).
@@ -41,5 +42,11 @@ class CivisRunLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         from airflow.sdk.bases.xcom import BaseXCom
 
+        # The operator that has just run, in this process (Airflow asks when the task ends): it knows its
+        # run's page, or that it started none, without an XCom lookup that would log an error-level
+        # "XCom not found" after a failed start. Elsewhere (a serialized operator) the XCom says.
+        known = getattr(operator, "run_url", _NOT_AN_OPERATOR_THAT_RAN)
+        if known is not _NOT_AN_OPERATOR_THAT_RAN:
+            return str(known or "")
         # TaskInstanceKey has read-only fields where TIKeyProtocol declares plain ones: same data.
         return BaseXCom.get_value(key=RUN_URL_XCOM_KEY, ti_key=ti_key) or ""  # type: ignore[arg-type]

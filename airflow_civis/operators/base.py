@@ -145,6 +145,8 @@ class CivisRunOperatorBase(BaseOperator):
         except ValueError as err:
             raise ValueError(f"Task {self.task_id!r}: {err}") from None
         self._active_run: RunRef | None = None
+        #: The run's page once a run exists; None while no run was started (the link is then empty).
+        self.run_url: str | None = None
         self._logs: RunLogFollower | None = None
 
     @cached_property
@@ -187,6 +189,7 @@ class CivisRunOperatorBase(BaseOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
         run, status, event = validate_run_event(event)
         self._active_run = run
+        self.run_url = self.run_page(run)  # for the link, in this (resumed) process too
         if status == "timeout":
             self._cancel_for_timeout(context, run)
         return self._complete(context, run, self.hook.get_run(run))
@@ -277,12 +280,21 @@ class CivisRunOperatorBase(BaseOperator):
             deadlines.append(began_at + self.execution_timeout.total_seconds())
         return min(deadlines) if deadlines else None
 
+    def published_ids(self, run: RunRef) -> dict[str, int]:
+        """The ids pushed to XCom (by key) as soon as the run exists."""
+        return {"job_id": run.job_id, "run_id": run.run_id}
+
+    def run_page(self, run: RunRef) -> str:
+        """The page a person opens for this run: what the "Civis Run" link shows."""
+        return run_page_url(self.hook.settings.app_url, run.job_id, run.run_id)
+
     def _publish(self, context: Any, run: RunRef) -> None:
         """Ids and URL go to XCom before any waiting, so the link works even if the run fails."""
         ti = context["ti"]
-        ti.xcom_push(key="job_id", value=run.job_id)
-        ti.xcom_push(key="run_id", value=run.run_id)
-        ti.xcom_push(key=RUN_URL_XCOM_KEY, value=run_page_url(self.hook.settings.app_url, run.job_id, run.run_id))
+        for key, value in self.published_ids(run).items():
+            ti.xcom_push(key=key, value=value)
+        self.run_url = self.run_page(run)
+        ti.xcom_push(key=RUN_URL_XCOM_KEY, value=self.run_url)
 
     def _poll(self, context: Any, run: RunRef, deadline: float | None) -> dict[str, Any]:
         while True:

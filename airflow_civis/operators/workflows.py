@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.workflows import CivisWorkflowHook
-from airflow_civis.links import EMULATOR_UI_PATH, RUN_URL_XCOM_KEY
+from airflow_civis.links import EMULATOR_UI_PATH
 from airflow_civis.operators.base import CivisRunOperatorBase, RunJournal
 from airflow_civis.runs import ACTIVE_STATES, RunRef
 from airflow_civis.validation import check_choice, check_int_id
@@ -132,11 +132,11 @@ class CivisRunWorkflowOperator(CivisRunOperatorBase):
         self._publish(context, ref)
         return ref, details
 
-    def _publish(self, context: Any, run: RunRef) -> None:
-        ti = context["ti"]
-        ti.xcom_push(key="workflow_id", value=run.job_id)
-        ti.xcom_push(key="execution_id", value=run.run_id)
-        ti.xcom_push(key=RUN_URL_XCOM_KEY, value=workflow_page_url(self.hook.settings.app_url, run.job_id, run.run_id))
+    def published_ids(self, run: RunRef) -> dict[str, int]:
+        return {"workflow_id": run.job_id, "execution_id": run.run_id}
+
+    def run_page(self, run: RunRef) -> str:
+        return workflow_page_url(self.hook.settings.app_url, run.job_id, run.run_id)
 
     # -- logs: each task's state and its runs' logs ---------------------------------------------------
     def _copy_logs(self, run: RunRef, *, whole: bool = False) -> list[str]:

@@ -27,7 +27,21 @@ def test_run_page_url_follows_the_connection(host, expected):
 def test_link_reads_the_url_pushed_before_waiting(mocker):
     get_value = mocker.patch("airflow.sdk.bases.xcom.BaseXCom.get_value", return_value="http://x/_emulator/ui/jobs/1/runs/2")
     key = object()
-    assert CivisRunLink().get_link(mocker.Mock(), ti_key=key) == "http://x/_emulator/ui/jobs/1/runs/2"
+    serialized = SimpleNamespace(task_id="t")  # the api-server's view: no live operator state
+    assert CivisRunLink().get_link(serialized, ti_key=key) == "http://x/_emulator/ui/jobs/1/runs/2"
     get_value.assert_called_once_with(key=RUN_URL_XCOM_KEY, ti_key=key)
     get_value.return_value = None  # task never started a run
-    assert CivisRunLink().get_link(mocker.Mock(), ti_key=key) == ""
+    assert CivisRunLink().get_link(serialized, ti_key=key) == ""
+
+
+def test_link_of_the_operator_that_just_ran_needs_no_xcom_lookup(mocker):
+    """A failed start leaves no run: the link is empty, with no error-level "XCom not found" lookup."""
+    from airflow_civis.operators.jobs import CivisRunJobOperator
+
+    get_value = mocker.patch("airflow.sdk.bases.xcom.BaseXCom.get_value",
+                             side_effect=AssertionError("no XCom lookup expected"))
+    task = CivisRunJobOperator(task_id="t", job_id=1)
+    assert CivisRunLink().get_link(task, ti_key=object()) == ""
+    task.run_url = "http://x/_emulator/ui/jobs/1/runs/2"
+    assert CivisRunLink().get_link(task, ti_key=object()) == "http://x/_emulator/ui/jobs/1/runs/2"
+    get_value.assert_not_called()

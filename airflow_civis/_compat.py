@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 try:  # Airflow 3.1+
@@ -13,6 +14,10 @@ try:  # Airflow 3.2+
     from airflow.sdk import conf
 except ImportError:  # pragma: no cover - Airflow 3.0/3.1
     from airflow.configuration import conf  # type: ignore[assignment]
+
+#: Airflow 3.3+ lets sibling event triggers share one poll loop (``BaseEventTrigger.shared_stream_key``);
+#: on 3.0-3.2 every event trigger polls on its own. Found without importing it (DAG files never pay for it).
+SHARED_STREAMS = importlib.util.find_spec("airflow.triggers.shared_stream") is not None
 
 
 async def aget_connection(conn_id: str) -> Any:
@@ -43,4 +48,4 @@ async def amask_secret(secret: Any) -> None:
         await _amask(secret)
 
 
-__all__ = ["BaseHook", "aget_connection", "amask_secret", "conf", "mask_secret"]
+__all__ = ["SHARED_STREAMS", "BaseHook", "aget_connection", "amask_secret", "conf", "mask_secret"]

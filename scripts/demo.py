@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_DAGS = ["civis_quickstart", "civis_data_movement", "civis_pipeline", "civis_workflow"]
+DEMO_DAGS = ["civis_quickstart", "civis_data_movement", "civis_pipeline", "civis_workflow", "civis_remote_python"]
 
 
 def show_runs(base_url: str, api_key: str) -> None:

@@ -34,6 +34,7 @@ PAGE_EXAMPLE = {
     "run-sensor.md": "civis_doc_run_sensor.py",
     "run-workflow.md": "civis_doc_run_workflow.py",
     "table-sensor.md": "civis_doc_table_sensor.py",
+    "task-civis.md": "civis_doc_task_civis.py",
     "upload-file.md": "civis_doc_upload_file.py",
     "workflow-sensor.md": "civis_doc_workflow_sensor.py",
 }

@@ -8,12 +8,13 @@ import json
 from datetime import datetime
 
 import pytest
+from airflow.exceptions import TaskDeferred
 from airflow.sdk import DAG, task
 
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.runs import RunRef
-from tests.helpers import make_context
+from tests.helpers import first_event, make_context
 
 
 def operator_of(decorated, *args, **kwargs):
@@ -127,3 +128,33 @@ def test_image_runs_the_function_as_a_container_script_with_resources(civis_conn
     assert (script["dockerImageName"], script["dockerImageTag"]) == ("civisanalytics/datascience-python", "8.0.0")
     assert script["requiredResources"] == {"cpu": 500, "memory": 2048, "diskSpace": 2.5}
     assert script["hidden"] is True and script["name"] == "civis_task_test.where"
+
+
+def test_deferred_task_returns_the_result_after_the_trigger_fires(civis_conn):
+    @task.civis(deferrable=True, poll_interval=0.2)
+    def slow_square(x):
+        import time
+
+        time.sleep(0.5)
+        return x * x
+
+    op, ctx = operator_of(slow_square, 12), make_context()
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ctx)
+    assert "job_id" in ctx["ti"].xcom  # pushed before waiting
+    event = first_event(deferred.value.trigger)
+    assert op.execute_complete(ctx, event.payload) == 144
+
+
+def test_arguments_from_xcom_that_are_not_json_fail_before_anything_is_created(civis_conn):
+    @task.civis(deferrable=False)
+    def echo(value):
+        return value
+
+    op = operator_of(echo, "placeholder")
+    op.op_args = [{1, 2}]  # as if an XCom had resolved to a set
+    since = CivisHook().call("GET", "/_emulator/requests")["next"]
+    with pytest.raises(ValueError, match=r"positional argument 0 is a builtins.set.*serializer='cloudpickle'"):
+        op.execute(make_context())
+    sent = CivisHook().call("GET", "/_emulator/requests", params={"since": since})["requests"]
+    assert [r for r in sent if r["method"] == "POST"] == []

@@ -7,6 +7,7 @@ docstring for the strategy; the rules about single items live in :mod:`._poller_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -28,6 +29,7 @@ from airflow_civis.triggers._poller_model import (
 )
 
 log = logging.getLogger("airflow_civis.triggers.poller")
+LOOKUP_BATCH = 3  # ended-list pages read at once (fewer round trips; at most two pages read for nothing)
 
 
 class ListReads:
@@ -39,6 +41,7 @@ class ListReads:
     _watermark: dict[View, float | None]
     _last_sweep: dict[View, float]
     _sweep_pages: dict[View, int]
+    _window_pages: dict[View, int]
 
     # provided by RunPoller
     async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
@@ -57,8 +60,9 @@ class ListReads:
         for view in View:  # hidden first: the provider's own jobs; the other only if still needed
             if not any(view in t.views() for t in self._runs.values()):
                 continue
-            if self.semantics is StampSemantics.EVERY_CHANGE and not await self._sweep_due(view, now):
-                continue
+            if not await self._sweep_due(view, now):
+                if self.semantics is StampSemantics.EVERY_CHANGE or await self._read_window(view):
+                    continue
             shown |= await self._sweep(view)
             swept.add(view)
         if swept:
@@ -108,6 +112,8 @@ class ListReads:
 
     # -- every change: the change list, and when the active list is due ------------------------------
     async def _sweep_due(self, view: View, now: float) -> bool:
+        """Reads the change list (new runs, replaced runs, and every end if stamps follow changes), then
+        says whether the active list is needed this cycle."""
         gap = not await self._read_changes(view)
         if gap:
             self._seen.clear()
@@ -144,18 +150,42 @@ class ListReads:
             self._watermark[view] = max(watermark or newest, newest)
         return reached
 
+    async def _read_window(self, view: View) -> bool:
+        """Ends without the active list: every listed run that ended is in the ended list at or above
+        its own stamp (stamps never move back, whichever semantics hold). Read while that costs fewer
+        pages than the active list; False (the active list is read instead) when it would not."""
+        stamps = [t.stamp for t in self._runs.values()
+                  if t.view is view and t.status is TrackStatus.LISTED and t.stamp is not None]
+        budget = self._sweep_pages[view] - 1
+        if not stamps or self._window_pages[view] > budget:
+            return False
+        floor = min(stamps) - self.config.overlap
+        params = {"state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
+        for page in range(1, budget + 1):
+            items, _ = await self._list_page("window", view, params, page)
+            for item in items:
+                self._apply(item, view)
+            oldest = self._stamp(items[-1]) if items else None
+            if len(items) < self._page_size() or (oldest is not None and oldest < floor):
+                self._window_pages[view] = page
+                return True
+        self._window_pages[view] = budget + 1
+        return False
+
     # -- the active list, and where jobs that left it went --------------------------------------------
     async def _sweep(self, view: View) -> set[int]:
+        """The whole active list: its first page says how many there are, the rest are read at once."""
         shown: set[int] = set()
-        page, total = 1, 0
-        while True:
-            items, total = await self._list_page("sweep", view, {"state": "queued,running"}, page)
+        params = {"state": "queued,running"}
+        items, total = await self._list_page("sweep", view, params, 1)
+        pages = [items]
+        if len(items) >= self._page_size() and total > self._page_size():
+            more = range(2, math.ceil(total / self._page_size()) + 1)
+            pages += [i for i, _ in await asyncio.gather(*(self._list_page("sweep", view, params, p) for p in more))]
+        for items in pages:
             for item in items:
                 shown.add(int(item["id"]))
                 self._apply(item, view)
-            if len(items) < self._page_size() or page * self._page_size() >= total:
-                break
-            page += 1
         self._sweep_pages[view] = max(1, math.ceil(total / self._page_size()))
         self._last_sweep[view] = time.monotonic()
         return shown
@@ -186,17 +216,18 @@ class ListReads:
         stamps = [t.stamp for t in wanted if t.stamp is not None]  # a new run without one has a second chance
         floor = min(stamps) - self.config.overlap if stamps else None
         params = {"state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
-        page = 0
+        read = 0
         while True:
             missing = [t for t in wanted if t.ref in self._runs and not t.fetch_now]
             if not missing:
                 return True
-            if page >= len(missing):
+            if read >= len(missing):
                 return False
-            page += 1
-            items, _ = await self._list_page("ended", view, params, page)
-            for item in items:
-                self._apply(item, view)
-            oldest = self._stamp(items[-1]) if items else None
-            if len(items) < self._page_size() or (floor is not None and oldest is not None and oldest < floor):
-                return True
+            batch = range(read + 1, read + 1 + min(LOOKUP_BATCH, len(missing) - read))  # a few pages at once
+            read += len(batch)
+            for items, _ in await asyncio.gather(*(self._list_page("ended", view, params, p) for p in batch)):
+                for item in items:
+                    self._apply(item, view)
+                oldest = self._stamp(items[-1]) if items else None
+                if len(items) < self._page_size() or (floor is not None and oldest is not None and oldest < floor):
+                    return True

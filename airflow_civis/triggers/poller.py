@@ -72,7 +72,7 @@ class RunPoller(ListReads):
         self.bucket = TokenBucket(self.config.requests_per_second, self.config.burst)
         self.mode = PollMode.LIST
         self.semantics = StampSemantics.UNKNOWN
-        self.requests: dict[str, int] = {"probe": 0, "changes": 0, "sweep": 0, "ended": 0, "run": 0}
+        self.requests: dict[str, int] = {"probe": 0, "changes": 0, "sweep": 0, "window": 0, "ended": 0, "run": 0}
         self.closed = False
         self._runs: dict[RunRef, Tracked] = {}
         self._by_job: dict[int, set[RunRef]] = {}
@@ -85,6 +85,7 @@ class RunPoller(ListReads):
         self._watermark: dict[View, float | None] = dict.fromkeys(View)
         self._last_sweep: dict[View, float] = dict.fromkeys(View, time.monotonic())
         self._sweep_pages: dict[View, int] = dict.fromkeys(View, 1)
+        self._window_pages: dict[View, int] = dict.fromkeys(View, 1)
         self._slowdown = 1.0
         self._throttled = False
         self._last_cycle = time.monotonic()

@@ -120,10 +120,11 @@ def test_first_look_at_many_new_runs_is_one_list_call_not_one_request_each():
 
     seen, views = asyncio.run(main())
     assert views == {View.HIDDEN}
-    # probe both views (nothing to learn from), then the hidden active list shows every job: no per-run GET,
-    # and the visible view is not read once no watched job can be in it
+    # probe both views (nothing to learn from), a first change list (no earlier read: a gap), then the
+    # hidden active list shows every job: no per-run GET, and the visible view is not read once no
+    # watched job can be in it
     assert [(kind_of(r), r.url.params["hidden"]) for r in seen] == [
-        ("ended", "true"), ("ended", "false"), ("sweep", "true")]
+        ("ended", "true"), ("ended", "false"), ("changes", "true"), ("sweep", "true")]
     assert all(r.url.params["limit"] == "50" for r in seen)
 
 
@@ -147,7 +148,7 @@ def test_a_run_that_left_the_active_list_completes_from_the_ended_list_without_f
 
     outcome, seen = asyncio.run(main())
     assert outcome == {"status": "failed", "error": "boom", "finished_at": "2030-01-01T00:00:05Z"}
-    assert [kind_of(r) for r in seen] == ["sweep", "ended"]
+    assert [kind_of(r) for r in seen] == ["changes", "sweep", "ended"]
 
 
 def test_change_list_skips_never_run_jobs_instead_of_stopping_at_them():
@@ -215,7 +216,7 @@ def test_ended_look_up_stops_when_a_page_costs_more_than_fetching_the_rest():
 
     outcome, seen = asyncio.run(main())
     assert outcome["status"] == "succeeded"
-    assert [kind_of(r) for r in seen] == ["sweep", "ended", "run"]  # one page for one run, then its GET
+    assert [kind_of(r) for r in seen] == ["changes", "sweep", "ended", "run"]  # one page for one run, then its GET
 
 
 def T(seconds: float) -> str:
@@ -300,3 +301,29 @@ def test_public_modules_do_not_import_the_async_client_or_the_emulator():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_long_active_list_is_replaced_by_the_shorter_ended_window():
+    ended = job(7, 70, "succeeded", "2030-01-01T00:00:01.000Z", finishedAt="2030-01-01T00:00:09Z")
+    older = job(8, 80, "succeeded", "2029-12-31T23:00:00.000Z")  # below every watched stamp: the window ends
+
+    def handler(request):
+        assert kind_of(request) not in ("sweep", "run"), "the window answers without the active list"
+        return listing([ended, older] if kind_of(request) == "ended" else [])
+
+    async def main():
+        poller, seen = poller_answering(handler, min_interval=0.01)
+        poller._probed = True
+        poller._watermark[View.HIDDEN] = 1_893_456_000.0  # a change list was read before
+        poller._sweep_pages[View.HIDDEN] = 20  # the last active list took 20 pages
+        poller._last_sweep[View.HIDDEN] = time.monotonic()
+        watch = poller.register(REF, 10)
+        tracked = poller._runs[REF]
+        tracked.status, tracked.view, tracked.stamp = TrackStatus.LISTED, View.HIDDEN, 1_893_456_000.0
+        outcome = await asyncio.wait_for(watch.wait(None), 5)
+        poller.unregister(watch)
+        return outcome, seen, poller.requests
+
+    outcome, seen, requests = asyncio.run(main())
+    assert outcome["status"] == "succeeded"
+    assert [kind_of(r) for r in seen] == ["changes", "ended"] and requests["window"] == 1

@@ -122,7 +122,7 @@ def paginate(request: Request, items: Iterable[dict], template: str | None = Non
 
 
 # Keys whose values are user data (their keys must not be re-cased).
-_OPAQUE = {"arguments", "value", "providerMetadata", "featureFlags", "preferences", "csvSettings"}
+_OPAQUE = {"arguments", "value", "providerMetadata", "featureFlags", "preferences"}
 
 
 def camelize(data: Any) -> Any:

@@ -16,6 +16,7 @@ import duckdb
 from .. import databases
 from ..runs import RunContext, RunFailed, register_runner
 from ..warehouse import WarehouseError
+from . import manifest
 from .csv_import_rules import table_columns_problem
 
 CSV_IMPORT = "JobTypes::CsvImport"
@@ -111,22 +112,29 @@ def _last_is_select(sql: str) -> bool:
     return bool(statements) and statements[-1].type == duckdb.StatementType.SELECT
 
 
-def _export_files(ctx: RunContext, sql: str, settings: dict, prefix: str) -> list[int]:
-    """Run ``sql`` (ending with a SELECT) into CSV files, adopt them as Civis files, add outputs."""
+def _export_files(ctx: RunContext, sql: str, settings: dict, prefix: str, *,
+                  with_manifest: bool = False) -> list[int]:
+    """Run ``sql`` (ending with a SELECT) into CSV files, adopt them as Civis files, add outputs.
+
+    ``with_manifest`` (a SQL script with ``forceMultifile``): headerless parts, and one output, the manifest."""
     compression = settings.get("compression") or "none"
     if compression not in ("none", "gzip"):
         raise RunFailed(f"CSV compression {compression!r} is not supported by the emulator; use gzip or none")
     max_size = settings.get("maxFileSize")
     split = bool(settings.get("forceMultifile")) or bool(max_size)
+    header = settings.get("includeHeader", True) is not False
+    delimiter = _DELIMITERS.get(settings.get("columnDelimiter"), settings.get("columnDelimiter"))
     files = ctx.state.files
     workdir = tempfile.mkdtemp(dir=files.scratch_dir())
     try:
         paths = ctx.state.warehouse.export_csv(
-            sql, workdir, header=settings.get("includeHeader", True) is not False,
-            delimiter=_DELIMITERS.get(settings.get("columnDelimiter"), settings.get("columnDelimiter")),
-            compression=compression, file_name=prefix,
+            sql, workdir, header=header or with_manifest, delimiter=delimiter, compression=compression,
+            file_name=prefix,
             max_file_size_bytes=int(max_size) * 1024 * 1024 if max_size else (None if not split else 1 << 40),
         )
+        if with_manifest:
+            return [_adopt_with_manifest(ctx, sql, paths, workdir, prefix, header=header, delimiter=delimiter,
+                                         compression=compression, unquoted=bool(settings.get("unquoted")))]
         ids = []
         for path in paths:
             file_id = files.adopt(os.path.basename(path), path)
@@ -140,13 +148,34 @@ def _export_files(ctx: RunContext, sql: str, settings: dict, prefix: str) -> lis
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _adopt_with_manifest(ctx: RunContext, sql: str, paths: list[str], workdir: str, prefix: str, *,
+                         header: bool, delimiter: str, compression: str, unquoted: bool) -> int:
+    """Headerless parts adopted as files, listed in a manifest file: the run's only output."""
+    names = manifest.column_names(manifest.strip_header(paths[0], compression), delimiter)
+    entries = []
+    for path in paths[1:]:
+        manifest.strip_header(path, compression)
+    for path in paths:
+        name, size = os.path.basename(path), os.path.getsize(path)
+        entries.append(manifest.entry(ctx, ctx.state.files.adopt(name, path), name, size))
+    manifest_path = os.path.join(workdir, f"{prefix}_manifest.json")
+    manifest.write_manifest(manifest_path, query=sql, header=names if header else None, delimiter=delimiter,
+                            compression=compression, unquoted=unquoted, entries=entries)
+    manifest_id = ctx.state.files.adopt(os.path.basename(manifest_path), manifest_path)
+    ctx.add_output("File", manifest_id, os.path.basename(manifest_path))
+    ctx.log(f"Unloaded {len(entries)} part(s) ({', '.join(str(e['id']) for e in entries)}); "
+            f"manifest: file {manifest_id}")
+    return manifest_id
+
+
 def run_sql_script(ctx: RunContext) -> None:
     job = ctx.job
     _check_database(job.get("remoteHostId"))
     sql = job.get("sql") or ""
     if _last_is_select(sql):
-        prefix = (job.get("csvSettings") or {}).get("filenamePrefix") or f"sql_script_{ctx.job_id}_run_{ctx.run_id}"
-        _export_files(ctx, sql, job.get("csvSettings") or {}, prefix)
+        settings = job.get("csvSettings") or {}
+        prefix = settings.get("filenamePrefix") or f"sql_script_{ctx.job_id}_run_{ctx.run_id}"
+        _export_files(ctx, sql, settings, prefix, with_manifest=bool(settings.get("forceMultifile")))
         return
     try:
         result = ctx.state.warehouse.query(sql, preview_rows=0)

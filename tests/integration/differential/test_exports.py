@@ -56,8 +56,6 @@ def test_read_civis_vs_export_operator(official, differential, table, tmp_path):
     assert len(rows) == 51 and len(_rows(ours_path)) == 51
 
 
-@pytest.mark.xfail(strict=True, reason="emulator defect: a SQL script run with csvSettings.forceMultifile outputs "
-                   "no manifest JSON file (civis_to_multifile_csv reads run output[0] as the manifest)")
 def test_civis_to_multifile_csv_vs_export_operator(official, differential, table, tmp_path):
     sql = f"SELECT * FROM {table}"
 

@@ -1,10 +1,11 @@
 """What runs on Civis for ``@task.civis``: install missing requirements, call the function, hand back its result.
 
 This module's source is copied, whole, into each generated script (see ``script.py``): it must need nothing but
-the standard library and the ``civis`` client (in every Civis image; the emulator runs it with its own interpreter),
-and never import Airflow or the rest of this package. The result travels as a run output, the way Civis scripts hand
-values on: a JSON value named ``return_value`` for small JSON results, else a Civis file (``return_value.json`` or
-``return_value.pickle``), both through civis-python as ``civis.parallel``'s remote worker does.
+the standard library (plus the ``civis`` client for file results and ``cloudpickle`` for that serializer, both in
+Civis's images; the emulator runs it with its own interpreter), and never import Airflow or this package.
+The result travels as a run output, the way Civis scripts hand values on: a JSON value named ``return_value``
+for small JSON results (two plain POSTs), else a Civis file (``return_value.json`` or ``return_value.pickle``)
+uploaded by civis-python, as ``civis.parallel``'s worker does.
 """
 
 from __future__ import annotations
@@ -117,21 +118,47 @@ def encode_result(serializer: str, value: Any) -> bytes:
         ) from None
 
 
+def api_post(path: str, body: dict[str, Any], attempts: int = 4) -> dict[str, Any]:
+    """POST to the Civis API with the run's own key (stdlib only: ``civis.APIClient()`` builds every endpoint
+    class from the spec first, seconds per run). Retried on 429/5xx and dropped connections, honouring
+    Retry-After, as civis-python does; both POSTs here are harmless to repeat (an unused JSON value at worst)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    url = os.environ.get("CIVIS_API_ENDPOINT", "https://api.civisanalytics.com/").rstrip("/") + path
+    headers = {"Authorization": "Bearer " + os.environ["CIVIS_API_KEY"], "Content-Type": "application/json",
+               "Accept": "application/json"}
+    for attempt in range(1, attempts + 1):
+        wait = 2.0 ** (attempt - 1)
+        try:
+            request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as err:
+            if err.code not in (429, 500, 502, 503, 504) or attempt == attempts:
+                raise RuntimeError(f"POST {path} failed: HTTP {err.code} {err.read()[:500]!r}") from None
+            wait = float(err.headers.get("Retry-After") or wait)
+        except urllib.error.URLError:
+            if attempt == attempts:
+                raise
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def post_result(serializer: str, data: bytes, kind: str) -> None:
     """Post ``data`` as the run's ``return_value`` output: a JSON value if small JSON, else a file."""
-    import civis
-
-    client = civis.APIClient()
-    job_id, run_id = int(os.environ["CIVIS_JOB_ID"]), int(os.environ["CIVIS_RUN_ID"])
-    post_output = getattr(client.scripts, f"post_{kind}_runs_outputs")
+    outputs = f"/scripts/{kind}/{int(os.environ['CIVIS_JOB_ID'])}/runs/{int(os.environ['CIVIS_RUN_ID'])}/outputs"
     if serializer == "json" and len(data) <= INLINE_LIMIT:
-        value = client.json_values.post(data.decode(), name=RESULT_NAME)
-        post_output(job_id, run_id, object_type="JSONValue", object_id=value.id)
+        value = api_post("/json_values/", {"valueStr": data.decode(), "name": RESULT_NAME})
+        api_post(outputs, {"objectType": "JSONValue", "objectId": value["id"]})
         print(f"@task.civis: returned a JSON value ({len(data)} bytes) as run output {RESULT_NAME!r}")
         return
+    import civis  # its upload (S3 form or multipart, retried) for the large ones
+
     name = f"{RESULT_NAME}.{'json' if serializer == 'json' else 'pickle'}"
-    file_id = civis.io.file_to_civis(io.BytesIO(data), name, client=client)
-    post_output(job_id, run_id, object_type="File", object_id=file_id)
+    file_id = civis.io.file_to_civis(io.BytesIO(data), name, client=civis.APIClient())
+    api_post(outputs, {"objectType": "File", "objectId": file_id})
     print(f"@task.civis: returned a {len(data)}-byte result as Civis file {file_id} ({name})")
 
 

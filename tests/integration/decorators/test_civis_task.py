@@ -158,3 +158,21 @@ def test_arguments_from_xcom_that_are_not_json_fail_before_anything_is_created(c
         op.execute(make_context())
     sent = CivisHook().call("GET", "/_emulator/requests", params={"since": since})["requests"]
     assert [r for r in sent if r["method"] == "POST"] == []
+
+
+def test_result_post_is_retried_after_a_503_from_the_api(civis_conn):
+    @task.civis(deferrable=False, poll_interval=0.2)
+    def answer():
+        return "retried"
+
+    hook = CivisHook()
+    # Seed 1 draws 0.13, 0.85, 0.76: the script's first POST gets a 503 (Retry-After 1), the next two pass.
+    hook.call("POST", "/_emulator/faults", json={"seed": 1, "rules": [
+        {"route": "*", "methods": ["POST"], "user_agent": "Python-urllib/*", "status": 503, "retry_after": 1,
+         "rate": 0.5},
+    ]})
+    try:
+        assert run(answer) == "retried"
+        assert hook.call("GET", "/_emulator/faults")["injected"] == {"status_503": 1}
+    finally:
+        hook.call("DELETE", "/_emulator/faults")

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CONTAINER, OUT, conn_env, start_emulator, stop, use_connection  # noqa: E402
+
+from airflow_civis.testing.airflow_services import (  # noqa: E402  (re-exported for triggerer_restart.py)
+    AirflowServices,
+    dag_run_state,
+    free_port,
+    wait_for,
+)
+
+__all__ = ["dag_run_state", "free_port", "wait_for"]
 
 DAG = '''
 import json, pendulum
@@ -41,31 +46,6 @@ for mode, deferrable in (("deferrable", True), ("blocking", False)):
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(1)
-
-
-def dag_run_state(db: Path, dag_id: str) -> str | None:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
-            row = con.execute(
-                "SELECT state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
-            ).fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
@@ -73,12 +53,11 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=4)
     args = parser.parse_args()
     from airflow_civis.hooks.civis import CivisHook
-    from airflow_civis.testing.dagrun import airflow_env
 
     emulator, base_url = start_emulator(workers=args.runs + 32)
-    procs: list[subprocess.Popen] = []
     work = Path(tempfile.mkdtemp(prefix="civis-deferral-"))
     result = {"benchmark": "deferral", "runs": args.runs, "run_seconds": args.seconds, "slots": args.slots}
+    airflow: AirflowServices | None = None
     try:
         use_connection(base_url)
         hook = CivisHook()
@@ -89,52 +68,25 @@ def main() -> None:
         dags = work / "dags"
         dags.mkdir()
         (dags / "civis_bench.py").write_text(DAG.format(jobs=str(work / "jobs.json")))
-        port = free_port()
-        env = airflow_env(work / "home", dags, {
-            **conn_env(base_url),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": str(args.slots),
-            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "10000",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API_AUTH__JWT_SECRET": "civis-bench-jwt-secret-0123456789abcdef",
-            "AIRFLOW__CORE__DAG_FILE_PROCESSOR_TIMEOUT": "120",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        })
-        airflow = str(Path(sys.executable).with_name("airflow"))
-        logs = open(work / "airflow.log", "w")
-        for cmd in (["api-server", "--port", str(port)], ["scheduler"], ["dag-processor"], ["triggerer"]):
-            procs.append(subprocess.Popen([airflow, *cmd], env=env, stdout=logs, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
-        db = work / "home" / "airflow.db"
-
-        def parsed() -> bool:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
-                return con.execute("SELECT count(*) FROM dag WHERE dag_id LIKE 'civis_bench_%'").fetchone()[0] == 2
-
-        wait_for(parsed, 300, "the DAG file was not parsed")
+        airflow = AirflowServices(work, dags, {
+            **conn_env(base_url), "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "10000"},
+            slots=args.slots, jwt_secret="civis-bench-jwt-secret-0123456789abcdef").start()
+        airflow.wait_parsed(["civis_bench_deferrable", "civis_bench_blocking"])
         for mode in ("deferrable", "blocking"):
             dag_id = f"civis_bench_{mode}"
-            subprocess.run([airflow, "dags", "unpause", dag_id], env=env, check=True, capture_output=True)
+            airflow.cli("dags", "unpause", dag_id)
             started = time.monotonic()
-            subprocess.run([airflow, "dags", "trigger", dag_id], env=env, check=True, capture_output=True)
-            wait_for(lambda dag_id=dag_id: dag_run_state(db, dag_id) in ("success", "failed"), 4 * 3600,
+            airflow.cli("dags", "trigger", dag_id)
+            wait_for(lambda dag_id=dag_id: dag_run_state(airflow.db, dag_id) in ("success", "failed"), 4 * 3600,
                      f"{dag_id} did not end")
             result[f"{mode}_wall_s"] = round(time.monotonic() - started, 1)
-            result[f"{mode}_state"] = dag_run_state(db, dag_id)
+            result[f"{mode}_state"] = dag_run_state(airflow.db, dag_id)
             print(json.dumps(result), file=sys.stderr, flush=True)
         result["speedup_x"] = round(result["blocking_wall_s"] / result["deferrable_wall_s"], 1)
         result["ideal_blocking_s"] = round(args.runs * args.seconds / args.slots, 1)
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 15)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
+        if airflow is not None:
+            airflow.stop()
         stop(emulator)
     OUT.mkdir(exist_ok=True)
     (OUT / "deferral.json").write_text(json.dumps(result, indent=2))

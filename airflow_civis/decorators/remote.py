@@ -11,6 +11,7 @@ uploaded by civis-python, as ``civis.parallel``'s worker does.
 from __future__ import annotations
 import __future__
 
+import atexit
 import base64
 import importlib
 import io
@@ -19,6 +20,7 @@ import linecache
 import os
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +71,7 @@ def install_requirements(requirements: list[str]) -> None:
     if not missing:
         return
     target = tempfile.mkdtemp(prefix="civis-task-requirements-")
+    atexit.register(shutil.rmtree, target, ignore_errors=True)  # per run: gone when the script ends
     print("@task.civis: installing", ", ".join(missing), flush=True)
     subprocess.run(install_command(missing, target), check=True)
     sys.path.insert(0, target)

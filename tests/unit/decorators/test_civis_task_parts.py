@@ -113,3 +113,10 @@ def test_results_that_cannot_travel_name_the_type_and_the_fix():
     with pytest.raises(TypeError, match=r"returned a builtins.set, which is not JSON.*serializer='cloudpickle'"):
         remote.encode_result("json", {1})
     assert remote.encode_result("json", {"a": [1]}) == b'{"a": [1]}'
+
+
+def test_mapped_tasks_parse_and_unmap_to_the_civis_operator():
+    with DAG(dag_id="parts_mapped", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
+        task.civis(double).expand(x=[1, 2, 3])
+    mapped = dag.get_task("double")
+    assert mapped.operator_class is CivisDecoratedOperator

@@ -26,6 +26,7 @@ PAGE_EXAMPLE = {
     "export-table.md": "civis_doc_export_table.py",
     "geocode.md": "civis_doc_geocode.py",
     "import-csv.md": "civis_doc_import_csv.py",
+    "job-event-trigger.md": "civis_doc_job_event_trigger.py",
     "ml-predict.md": "civis_doc_ml_predict.py",
     "ml-train.md": "civis_doc_ml_train.py",
     "query.md": "civis_doc_query.py",

@@ -176,3 +176,14 @@ def test_result_post_is_retried_after_a_503_from_the_api(civis_conn):
         assert hook.call("GET", "/_emulator/faults")["injected"] == {"status_503": 1}
     finally:
         hook.call("DELETE", "/_emulator/faults")
+
+
+def test_a_function_returning_none_returns_none(civis_conn):
+    @task.civis(deferrable=False, poll_interval=0.2)
+    def side_effect_only():
+        print("did something")
+
+    ctx = make_context()
+    assert operator_of(side_effect_only).execute(ctx) is None
+    ref = RunRef(kind="python3", job_id=ctx["ti"].xcom["job_id"], run_id=ctx["ti"].xcom["run_id"])
+    assert [(o["objectType"], o["name"]) for o in CivisHook().list_run_outputs(ref)] == [("JSONValue", "return_value")]

@@ -16,13 +16,40 @@ Not every kind has every per-run route in the API spec, so each kind says where 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 
 from airflow_civis.exceptions import CivisAPIError
 
-#: "paused" only happens to workflow executions (waiting for ``/resume``): not finished, so still active.
-ACTIVE_STATES = frozenset({"queued", "running", "paused"})
-TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
+
+class CivisRunState(str, Enum):
+    """A run's (or workflow execution's) ``state`` as the API sends it. A ``str``: compares equal to the
+    API's strings, so ``details["state"] == CivisRunState.SUCCEEDED`` and ``"queued" in ACTIVE_STATES``
+    both hold."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    #: Only workflow executions pause (waiting for ``/resume``): not finished, so still active.
+    PAUSED = "paused"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def active(cls) -> frozenset[CivisRunState]:
+        return frozenset({cls.QUEUED, cls.RUNNING, cls.PAUSED})
+
+    @classmethod
+    def terminal(cls) -> frozenset[CivisRunState]:
+        return frozenset(set(cls) - cls.active())
+
+
+#: The API's strings of the states above (plain ``str``, so they serialise and print as the API's).
+ACTIVE_STATES = frozenset(state.value for state in CivisRunState.active())
+TERMINAL_STATES = frozenset(state.value for state in CivisRunState.terminal())
 
 #: Script kinds that live under ``/scripts/<kind>`` (the seeds' ``post_<kind>_runs`` family).
 SCRIPT_KINDS = ("containers", "python3", "r", "sql", "javascript", "custom")
@@ -117,7 +144,7 @@ CANCEL_REFUSALS = frozenset({404, 409, 422})
 
 def refused_cancel(ref: RunRef, err: CivisAPIError, state: str | None) -> CivisAPIError | None:
     """None if ``state`` (read after the refusal) explains it; else the error to raise instead."""
-    if state in TERMINAL_STATES:
+    if state in TERMINAL_STATES:  # a CivisRunState or the API's string alike
         return None
     return CivisAPIError(err.method, err.path, err.status,
                          f"{err.api_message} (cancel of {ref} refused while it is still {state or 'unknown'})")

@@ -10,6 +10,11 @@ Rules (issue: a retry must never start a second run):
 
 Waits honour ``Retry-After`` (seconds or an HTTP date), otherwise exponential backoff with full jitter,
 and never exceed what is left of ``max_total_seconds``.
+
+This module is the only place a retry is decided: :func:`tenacity_arguments` builds every retry the
+provider makes (one API request in either hook, a harmless create repeated after an ambiguous failure,
+the run-start reconciliation in ``_start``, the lifecycle's start-over, the file data plane) from the
+connection's policy, each with its own predicate.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -102,8 +108,27 @@ def backoff_seconds(policy: RetryPolicy, attempt: int, retry_after: float | None
     return max(0.0, min(wait, remaining))
 
 
+def settle_seconds(policy: RetryPolicy, attempt: int) -> float:
+    """Wait before looking for the effect of an ambiguous call: the full backoff step, no jitter, so a
+    request still in flight has had time to land before we decide that it did not."""
+    return min(policy.backoff_max, policy.backoff_initial * (2 ** max(0, attempt - 1)), policy.max_total_seconds)
+
+
+#: A call that failed after it may have reached the server (no answer after sending, or 500/502/504).
+AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+
+def may_have_taken_effect(err: BaseException) -> bool:
+    """A failed call the server may still have carried out: no answer after sending, or a 500/502/504."""
+    from airflow_civis.exceptions import CivisAPIError, CivisTransportError
+
+    if isinstance(err, CivisTransportError):
+        return err.request_sent
+    return isinstance(err, CivisAPIError) and err.status in AMBIGUOUS_STATUSES
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """The single predicate both hooks give tenacity."""
+    """The single predicate both hooks give tenacity for one API request."""
     from airflow_civis.exceptions import CivisAPIError, CivisTransportError
 
     if isinstance(exc, CivisTransportError):
@@ -113,30 +138,50 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def tenacity_arguments(policy: RetryPolicy, log: Any) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` and ``tenacity.AsyncRetrying``: one policy, two clients."""
+def tenacity_arguments(
+    policy: RetryPolicy,
+    log: Any,
+    *,
+    retry_if: Callable[[BaseException], bool] = is_retryable,
+    honour_retry_after: bool = True,
+    max_attempts: int | None = None,
+    wait_seconds: Callable[[RetryPolicy, int, float | None, float], float] | None = None,
+    what: str = "Civis API call",
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` and ``tenacity.AsyncRetrying``: every retry in the
+    provider (API requests, harmless creates, run-start reconciliation, the file data plane) is built here,
+    from one policy.
+
+    :param retry_if: which exceptions are worth another attempt (default: one API request's rules).
+    :param honour_retry_after: False for presigned storage URLs, whose ``Retry-After`` is not the API's.
+    :param max_attempts: a tighter cap than the policy's (never a looser one).
+    :param wait_seconds: ``(policy, attempt, retry_after, elapsed) -> seconds``; default ``backoff_seconds``.
+    """
     import tenacity
+
+    attempts = policy.max_attempts if max_attempts is None else max(1, min(max_attempts, policy.max_attempts))
+    waiter = wait_seconds or backoff_seconds
 
     def wait(retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        return backoff_seconds(policy, retry_state.attempt_number, retry_after, retry_state.seconds_since_start or 0.0)
+        retry_after = getattr(exc, "retry_after", None) if honour_retry_after else None
+        return waiter(policy, retry_state.attempt_number, retry_after, retry_state.seconds_since_start or 0.0)
 
     def before_sleep(retry_state: tenacity.RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         log.warning(
-            "Retrying Civis API call after attempt %d of %d in %.1fs: %s",
+            "Retrying %s after attempt %d of %d in %.1fs: %s",
+            what,
             retry_state.attempt_number,
-            policy.max_attempts,
+            attempts,
             retry_state.next_action.sleep if retry_state.next_action else 0.0,
             exc,
         )
 
     return {
-        "stop": tenacity.stop_after_attempt(policy.max_attempts)
-        | tenacity.stop_after_delay(policy.max_total_seconds),
+        "stop": tenacity.stop_after_attempt(attempts) | tenacity.stop_after_delay(policy.max_total_seconds),
         "wait": wait,
-        "retry": tenacity.retry_if_exception(is_retryable),
+        "retry": tenacity.retry_if_exception(retry_if),
         "before_sleep": before_sleep,
         "reraise": True,
     }

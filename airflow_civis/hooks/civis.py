@@ -1,35 +1,35 @@
-"""CivisHook: authenticated, retried, paginated access to the Civis API from an Airflow connection."""
+"""CivisHook: authenticated, retried, paginated access to the Civis API from an Airflow connection.
+
+The sync I/O half of the hook (requests + tenacity); everything it shares with the async twin lives in
+``_core.CivisHookBase``, every retry decision in ``_retry``.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from functools import cached_property
 from typing import Any
 
 import requests
 import tenacity
 
-from airflow_civis._compat import BaseHook, mask_secret
-from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
-from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
-from airflow_civis.hooks._errors import status_error
-from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
+from airflow_civis._compat import mask_secret
+from airflow_civis.exceptions import CivisAPIError
+from airflow_civis.hooks._connection import CivisSettings
+from airflow_civis.hooks._core import CivisHookBase
+from airflow_civis.hooks._retry import (  # noqa: F401 - AMBIGUOUS_STATUSES, may_have_taken_effect: re-exported
+    AMBIGUOUS_STATUSES,
+    RetryPolicy,
+    may_have_taken_effect,
+)
+from airflow_civis.hooks._start import START_ATTEMPTS, start_exactly_once
 from airflow_civis.hooks.run_logs import LogLines, log_lines
 from airflow_civis.runs import CANCEL_REFUSALS, RunRef, refused_cancel, runs_path, started_run_id
+
+__all__ = ["START_ATTEMPTS", "CivisHook", "may_have_taken_effect"]
 
 DEFAULT_PAGE_SIZE = 50
 OUTPUTS_PAGE_SIZE = 50  # the spec: "Defaults to its maximum of 50"
 LOG_PAGE_SIZE = 10000
-START_ATTEMPTS = 5
-AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
-
-
-def may_have_taken_effect(err: CivisAPIError) -> bool:
-    """A failed call the server may still have carried out: no answer after sending, or a 500/502/504."""
-    if isinstance(err, CivisTransportError):
-        return err.request_sent
-    return err.status in AMBIGUOUS_STATUSES
 
 
 def _request_was_sent(exc: requests.RequestException) -> bool:
@@ -44,58 +44,53 @@ def _request_was_sent(exc: requests.RequestException) -> bool:
     return True
 
 
-class CivisHook(BaseHook):
+def new_session(verify: bool | str, transport: Any = None, headers: dict[str, str] | None = None) -> requests.Session:
+    """A session with the connection's TLS setting; ``transport`` (a requests adapter) replaces the network."""
+    session = requests.Session()
+    if headers:
+        session.headers.update(headers)
+    session.verify = verify
+    if transport is not None:
+        session.mount("http://", transport)
+        session.mount("https://", transport)
+    return session
+
+
+class CivisHook(CivisHookBase):
     """
     Talk to the Civis API with the key from an Airflow connection of type ``civis``.
 
     :param civis_conn_id: the connection: API key in the password, API URL in host.
     :param retry: overrides the connection's retry policy (``{"max_attempts": 5, ...}``).
+    :param transport: a requests adapter to send through instead of the network (tests).
     """
 
-    conn_name_attr = "civis_conn_id"
-    default_conn_name = "civis_default"
-    conn_type = "civis"
-    hook_name = "Civis Platform"
-
-    def __init__(self, civis_conn_id: str = default_conn_name, retry: RetryPolicy | dict | None = None) -> None:
-        super().__init__()
-        self.civis_conn_id = civis_conn_id
-        self._retry_override = RetryPolicy.from_value(retry) if retry is not None else None
+    def __init__(
+        self, civis_conn_id: str = CivisHookBase.default_conn_name, retry: RetryPolicy | dict | None = None,
+        transport: requests.adapters.BaseAdapter | None = None,
+    ) -> None:
+        super().__init__(civis_conn_id, retry, transport)
+        self._session: requests.Session | None = None
         #: Called as ``(kind, job_id, baseline_run_id)`` just before a run is started (see ``start_run``).
         self.start_journal: Callable[[str, int, int | None], None] | None = None
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"password": "API Key", "host": "API URL"},
-            "placeholders": {
-                "host": "https://api.civisanalytics.com (or http://127.0.0.1:PORT for the emulator)",
-                "password": "Civis API key",
-                "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
-            },
-        }
-
-    @cached_property
+    @property
     def settings(self) -> CivisSettings:
-        try:
-            conn = self.get_connection(self.civis_conn_id)
-        except Exception as err:  # AirflowNotFoundException and secrets-backend errors alike
-            raise CivisConnectionError(
-                f"Civis connection {self.civis_conn_id!r} could not be loaded ({err}). Define it, e.g. "
-                f"AIRFLOW_CONN_{self.civis_conn_id.upper()}="
-                '\'{"conn_type": "civis", "password": "<API key>"}\''
-            ) from err
-        settings = settings_from_connection(conn, self._retry_override)
-        mask_secret(settings.api_key)
-        return settings
+        if self._settings is None:
+            try:
+                conn = self.get_connection(self.civis_conn_id)
+            except Exception as err:  # AirflowNotFoundException and secrets-backend errors alike
+                raise self._unloadable(err) from err
+            settings = self._settings_from(conn)
+            mask_secret(settings.api_key)
+            self._settings = settings
+        return self._settings
 
-    @cached_property
+    @property
     def session(self) -> requests.Session:
-        session = requests.Session()
-        session.headers.update(self.settings.headers())
-        session.verify = self.settings.verify
-        return session
+        if self._session is None:
+            self._session = new_session(self.settings.verify, self.transport, self.settings.headers())
+        return self._session
 
     def get_conn(self) -> requests.Session:
         return self.session
@@ -115,21 +110,21 @@ class CivisHook(BaseHook):
         """One API call with the retry policy; raises ``CivisAPIError`` naming method, path and status."""
         method = method.upper()
         url = f"{self.settings.base_url}{path}"
-        retrying = tenacity.Retrying(**tenacity_arguments(self.settings.retry, self.log))
+        retrying = tenacity.Retrying(**self._retry_arguments(self.settings))
         return retrying(
             self._send, method, path, url, params=params, json=json, timeout=timeout, stream=stream, **kwargs
         )
 
     def _send(self, method: str, path: str, url: str, *, timeout: float | None, **kwargs: Any) -> requests.Response:
         try:
-            response = self.session.request(method, url, timeout=timeout or self.settings.timeout, **kwargs)
+            # verify per request: requests lets REQUESTS_CA_BUNDLE override a session's own setting.
+            response = self.session.request(method, url, timeout=timeout or self.settings.timeout,
+                                            verify=self.settings.verify, **kwargs)
         except requests.RequestException as exc:
-            raise CivisTransportError(
-                method, path, f"{type(exc).__name__}: {exc}", request_sent=_request_was_sent(exc)
-            ) from None
+            raise self._transport_error(method, path, exc, request_sent=_request_was_sent(exc)) from None
         if response.status_code >= 400:
-            raise status_error(method, path, response.status_code, response.content, response.reason,
-                               response.headers.get("Retry-After"))
+            raise self._status_error(method, path, response.status_code, response.content, response.reason,
+                                     response.headers.get("Retry-After"))
         return response
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -204,44 +199,27 @@ class CivisHook(BaseHook):
             self.log.info("Cannot read job %s before starting it (%s); a failed start will not be reconciled",
                           job_id, err.api_message)
             baseline, can_reconcile = None, False
-        if self.start_journal is not None and can_reconcile:
+
+        def post() -> RunRef:
+            return RunRef(kind=kind, job_id=job_id, run_id=started_run_id(kind, self.call("POST", path)))
+
+        if not can_reconcile:
+            return post()
+        if self.start_journal is not None:
             self.start_journal(kind, job_id, baseline)
-        uncertain: CivisAPIError | None = None
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                run = self.call("POST", path)
-                return RunRef(kind=kind, job_id=job_id, run_id=started_run_id(kind, run))
-            except CivisAPIError as err:
-                if not can_reconcile or not (may_have_taken_effect(err) or (uncertain and err.status == 409)):
-                    raise
-                uncertain = err
-            time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))  # let a request still in flight land first
-            found = self.find_run_since(kind, job_id, baseline)
-            self.log.warning(
-                "Reconciling Civis run start: POST %s failed ambiguously (%s); %s",
-                path, uncertain, f"adopting {found}, which that attempt started" if found
-                else "no run was started, starting again" if attempt < START_ATTEMPTS else "giving up",
-            )
-            if found is not None:
-                return found
-        assert uncertain is not None
-        raise uncertain
+        return start_exactly_once(self.settings.retry, self.log, post,
+                                  lambda: self.find_run_since(kind, job_id, baseline), f"POST {path}")
 
     def create(self, path: str, json: Any = None) -> Any:
         """A POST whose accidental repeat is harmless (a new file record, a completed upload).
 
-        Repeated after an ambiguous failure too (500/502/504, dropped after sending): the worst case is an
-        unused object, never a second run; run starts go through :meth:`start_run` instead.
+        Repeated after an ambiguous failure too (500/502/504, dropped after sending), as the retry policy
+        allows: the worst case is an unused object, never a second run; run starts go through
+        :meth:`start_run` instead.
         """
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                return self.call("POST", path, json=json)
-            except CivisAPIError as err:
-                if attempt == START_ATTEMPTS or not may_have_taken_effect(err):
-                    raise
-                self.log.warning("POST %s failed ambiguously (%s); repeating it (a duplicate is harmless)", path, err)
-            time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        retrying = tenacity.Retrying(**self._retry_arguments(
+            self.settings, retry_if=may_have_taken_effect, what=f"POST {path} (a duplicate is harmless)"))
+        return retrying(self.call, "POST", path, json=json)
 
     def last_run_id(self, job_id: int) -> int | None:
         """Id of the job's newest run (``GET /jobs/{id}`` ``lastRun``), None if it has none."""

@@ -11,29 +11,32 @@ from typing import Any
 import httpx
 import tenacity
 
-from airflow_civis._compat import BaseHook, aget_connection, amask_secret
-from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
-from airflow_civis.hooks._connection import CivisSettings, settings_from_connection
-from airflow_civis.hooks._errors import status_error
-from airflow_civis.hooks._retry import RetryPolicy, tenacity_arguments
+from airflow_civis._compat import aget_connection, amask_secret
+from airflow_civis.exceptions import CivisAPIError
+from airflow_civis.hooks._connection import CivisSettings
+from airflow_civis.hooks._core import CivisHookBase
+from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.runs import CANCEL_REFUSALS, RunRef, refused_cancel
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class CivisAsyncHook(BaseHook):
-    """Async Civis API access; create with ``await CivisAsyncHook.create(conn_id)`` or use ``async with``."""
+class CivisAsyncHook(CivisHookBase):
+    """Async Civis API access: ``CivisAsyncHook(conn_id)``, used with ``async with`` or closed with ``aclose``.
 
-    conn_name_attr = "civis_conn_id"
-    default_conn_name = "civis_default"
-    conn_type = "civis"
+    The connection is read on the first call (``await hook.settings()``), never in ``__init__``, so the
+    hook can be built anywhere and loads its connection inside the event loop.
+
+    :param transport: an ``httpx.AsyncBaseTransport`` (e.g. ``httpx.MockTransport``) instead of the network.
+    """
+
     hook_name = "Civis Platform (async)"
 
-    def __init__(self, civis_conn_id: str = default_conn_name, retry: RetryPolicy | dict | None = None) -> None:
-        super().__init__()
-        self.civis_conn_id = civis_conn_id
-        self._retry_override = RetryPolicy.from_value(retry) if retry is not None else None
-        self._settings: CivisSettings | None = None
+    def __init__(
+        self, civis_conn_id: str = CivisHookBase.default_conn_name, retry: RetryPolicy | dict | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(civis_conn_id, retry, transport)
         self._client: httpx.AsyncClient | None = None
 
     async def settings(self) -> CivisSettings:
@@ -41,11 +44,10 @@ class CivisAsyncHook(BaseHook):
             try:
                 conn = await aget_connection(self.civis_conn_id)
             except Exception as err:
-                raise CivisConnectionError(
-                    f"Civis connection {self.civis_conn_id!r} could not be loaded in the triggerer ({err})."
-                ) from err
-            self._settings = settings_from_connection(conn, self._retry_override)
-            await amask_secret(self._settings.api_key)
+                raise self._unloadable(err, " in the triggerer") from err
+            settings = self._settings_from(conn)
+            await amask_secret(settings.api_key)
+            self._settings = settings
         return self._settings
 
     async def client(self) -> httpx.AsyncClient:
@@ -57,6 +59,7 @@ class CivisAsyncHook(BaseHook):
                 verify=settings.verify,
                 timeout=settings.timeout,
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+                transport=self.transport,
             )
         return self._client
 
@@ -75,19 +78,17 @@ class CivisAsyncHook(BaseHook):
         method = method.upper()
         settings = await self.settings()
         client = await self.client()
-        retrying = tenacity.AsyncRetrying(**tenacity_arguments(settings.retry, self.log))
+        retrying = tenacity.AsyncRetrying(**self._retry_arguments(settings))
         return await retrying(self._send, client, method, path, **kwargs)
 
     async def _send(self, client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise CivisTransportError(
-                method, path, f"{type(exc).__name__}: {exc}", request_sent=not isinstance(exc, _NOT_SENT)
-            ) from None
+            raise self._transport_error(method, path, exc, request_sent=not isinstance(exc, _NOT_SENT)) from None
         if response.status_code >= 400:
-            raise status_error(method, path, response.status_code, response.content, response.reason_phrase,
-                               response.headers.get("Retry-After"))
+            raise self._status_error(method, path, response.status_code, response.content,
+                                     response.reason_phrase, response.headers.get("Retry-After"))
         return response
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:

@@ -14,17 +14,17 @@ import math
 import os
 import re
 import threading
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
+import tenacity
 
 from airflow_civis.exceptions import CivisAPIError
-from airflow_civis.hooks._retry import backoff_seconds
-from airflow_civis.hooks.civis import CivisHook
+from airflow_civis.hooks._retry import tenacity_arguments
+from airflow_civis.hooks.civis import CivisHook, new_session
 
 MiB = 1024 * 1024
 CHUNK = MiB
@@ -33,7 +33,20 @@ DEFAULT_PART_SIZE = 32 * MiB
 MIN_PART_SIZE = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 10000
 DEFAULT_MAX_WORKERS = 8
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class _TransferError(CivisAPIError):
+    """A presigned-URL request that failed (the URL's signature stripped from every message)."""
+
+
+class _BrokenDownload(_TransferError):
+    """The download's stream broke or came up short after it started: the whole file is read again."""
+
+
+def _retryable_transfer(exc: BaseException) -> bool:
+    """Data-plane rule: any transport failure or short file, or one of the storage's transient statuses."""
+    return isinstance(exc, _TransferError) and (exc.status is None or exc.status in _RETRY_STATUSES)
 
 
 def _public(url: str) -> str:
@@ -101,34 +114,36 @@ class CivisFileTransfer:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()  # no Authorization header: presigned URLs authorise themselves
-            session.verify = self.hook.settings.verify
+            # No Authorization header (presigned URLs authorise themselves); the connection's TLS setting
+            # and, in tests, the hook's transport.
+            session = new_session(self.hook.settings.verify, getattr(self.hook, "transport", None))
             self._local.session = session
         return session
+
+    def _retrying(self, what: str, retry_if: Callable[[BaseException], bool] = _retryable_transfer,
+                  ) -> tenacity.Retrying:
+        """The connection's policy with the data plane's rules: its own statuses, ``Retry-After`` ignored
+        (a storage URL's is not the API's)."""
+        return tenacity.Retrying(**tenacity_arguments(
+            self.hook.settings.retry, self.hook.log, retry_if=retry_if, honour_retry_after=False, what=what))
 
     def _transfer(self, what: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One data-plane request, retried (every one is idempotent: same bytes, same target; a
         ``_FileSlice`` body re-reads the file on each attempt)."""
-        policy = self.hook.settings.retry
-        started = time.monotonic()
-        for attempt in range(1, policy.max_attempts + 1):
-            try:
-                response = self._session().request(method, url, timeout=self.hook.settings.timeout, **kwargs)
-            except requests.RequestException as exc:
-                status, message, retry_after = None, f"{type(exc).__name__}: {exc}", None
-            else:
-                if response.status_code < 400:
-                    return response
-                status, retry_after = response.status_code, None
-                message = response.text[:500] or response.reason
-            elapsed = time.monotonic() - started
-            retryable = status is None or status in _RETRY_STATUSES
-            if not retryable or attempt >= policy.max_attempts or elapsed >= policy.max_total_seconds:
-                raise CivisAPIError(method, f"{what} ({_public(url)})", status, _public(message or ""))
-            wait = backoff_seconds(policy, attempt, retry_after, elapsed)
-            self.hook.log.warning("Retrying %s after attempt %d in %.1fs: %s", what, attempt, wait, status or message)
-            time.sleep(wait)
-        raise AssertionError("unreachable")
+        return self._retrying(what)(self._transfer_once, what, method, url, **kwargs)
+
+    def _transfer_once(self, what: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            settings = self.hook.settings  # verify per request: REQUESTS_CA_BUNDLE would override the session's
+            response = self._session().request(method, url, timeout=settings.timeout, verify=settings.verify,
+                                               **kwargs)
+        except requests.RequestException as exc:
+            raise _TransferError(method, f"{what} ({_public(url)})", None,
+                                 _public(f"{type(exc).__name__}: {exc}")) from None
+        if response.status_code >= 400:
+            message = response.text[:500] or response.reason or ""
+            raise _TransferError(method, f"{what} ({_public(url)})", response.status_code, _public(message))
+        return response
 
     # -- upload ------------------------------------------------------------------------------------
     def upload(self, path: str, name: str | None = None, *, expires_at: str | None | object = ...,
@@ -193,11 +208,26 @@ class CivisFileTransfer:
         return info
 
     def stream(self, file_id: int, info: dict[str, Any] | None = None) -> Iterator[bytes]:
-        """The file's bytes, 1 MiB at a time."""
+        """The file's bytes, 1 MiB at a time (the presigned GET goes through the data-plane session: the
+        connection's ``verify``, never the API key)."""
         info = info or self.file_info(file_id)
         response = self._transfer(f"download of file {file_id}", "GET", info["fileUrl"], stream=True)
         with response:
             yield from response.iter_content(CHUNK)
+
+    def _download_once(self, file_id: int, info: dict[str, Any], tmp: str) -> None:
+        """Write the whole file to ``tmp``; a broken stream or a short file is a retryable transfer error."""
+        expected, written = info.get("fileSize"), 0
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in self.stream(file_id, info):
+                    out.write(chunk)
+                    written += len(chunk)
+        except requests.RequestException as exc:
+            raise _BrokenDownload("GET", f"download of file {file_id}", None, _public(str(exc))) from None
+        if expected is not None and written != expected:
+            raise _BrokenDownload("GET", f"download of file {file_id}", None,
+                                 f"got {written} bytes, expected {expected}")
 
     def download(self, file_id: int, path: str) -> dict[str, Any]:
         """Write the file to ``path`` (atomically: a temporary file renamed into place); returns its
@@ -206,24 +236,10 @@ class CivisFileTransfer:
         directory = os.path.dirname(os.path.abspath(path))
         os.makedirs(directory, exist_ok=True)
         tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.part")
-        expected = info.get("fileSize")
         try:
-            for attempt in range(1, self.hook.settings.retry.max_attempts + 1):
-                written = 0
-                try:
-                    with open(tmp, "wb") as out:
-                        for chunk in self.stream(file_id, info):
-                            out.write(chunk)
-                            written += len(chunk)
-                except requests.RequestException as exc:
-                    if attempt >= self.hook.settings.retry.max_attempts:
-                        raise CivisAPIError("GET", f"download of file {file_id}", None, _public(str(exc))) from None
-                    continue
-                if expected is None or written == expected:
-                    break
-                if attempt >= self.hook.settings.retry.max_attempts:
-                    raise CivisAPIError("GET", f"download of file {file_id}", None,
-                                        f"got {written} bytes, expected {expected}")
+            # Each GET is retried on its own; a stream that breaks after it began is read again whole.
+            again = self._retrying(f"download of file {file_id}", lambda exc: isinstance(exc, _BrokenDownload))
+            again(self._download_once, file_id, info, tmp)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

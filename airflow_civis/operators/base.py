@@ -16,15 +16,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
+import tenacity
 from airflow.sdk import BaseOperator
 
 from airflow_civis._compat import conf
 from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
-from airflow_civis.hooks._retry import RetryPolicy
-from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook, may_have_taken_effect
+from airflow_civis.hooks._retry import RetryPolicy, may_have_taken_effect, tenacity_arguments
+from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook
 from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
-from airflow_civis.runs import ACTIVE_STATES, RunRef
+from airflow_civis.runs import ACTIVE_STATES, CivisRunState, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_bool, check_count, check_positive_number
 
@@ -222,20 +223,18 @@ class CivisRunOperatorBase(BaseOperator):
             attempted.append(True)
             journal.set({"kind": kind, "job_id": job_id, "baseline_run_id": baseline, "started_at": time.time()})
 
+        def may_start_over(exc: BaseException) -> bool:
+            # A create (script, import...) that may or may not have happened, before any run was started:
+            # doing the whole start again costs at most an unused object, never a run.
+            return (isinstance(exc, CivisAPIError) and not attempted and exc.method == "POST"
+                    and not exc.path.rstrip("/").endswith("/runs") and may_have_taken_effect(exc))
+
         self.hook.start_journal = note_start
         try:
-            for attempt in range(1, START_ATTEMPTS + 1):
-                try:
-                    run = self.start_run(context)
-                    break
-                except CivisAPIError as err:
-                    # A create (script, import...) that may or may not have happened, before any run was
-                    # started: doing the whole start again costs at most an unused object, never a run.
-                    run_start = err.path.rstrip("/").endswith("/runs")
-                    if (attempted or run_start or attempt == START_ATTEMPTS or err.method != "POST"
-                            or not may_have_taken_effect(err)):
-                        raise
-                    self.log.warning("Restarting Civis run start: %s; no run was started yet, so starting over", err)
+            start_over = tenacity.Retrying(**tenacity_arguments(
+                self.hook.settings.retry, self.log, retry_if=may_start_over, max_attempts=START_ATTEMPTS,
+                what="Civis run start (no run was started yet, so starting over)"))
+            run = start_over(self.start_run, context)
         finally:
             self.hook.start_journal = None
         saved = journal.get() or {}
@@ -256,7 +255,7 @@ class CivisRunOperatorBase(BaseOperator):
             run = self.hook.find_run_since(saved["kind"], saved["job_id"], saved.get("baseline_run_id"))
         if run is not None:
             details = self.hook.get_run(run)
-            if details.get("state") in ACTIVE_STATES or details.get("state") == "succeeded":
+            if details.get("state") in ACTIVE_STATES or details.get("state") == CivisRunState.SUCCEEDED:
                 self.log.info("Reattaching to %s (%s) started by an earlier try", run, details.get("state"))
                 if "run_id" not in saved:
                     journal.set({**run.to_dict(), "started_at": saved.get("started_at", time.time())})

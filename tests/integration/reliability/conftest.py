@@ -42,6 +42,6 @@ def emu(tmp_path_factory):
 def conn(emu, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_CIVIS_DEFAULT", json.dumps(
         {"conn_type": "civis", "host": emu.base_url, "password": RELIABILITY_KEY}))
-    monkeypatch.setattr("airflow_civis.hooks.civis.time.sleep", lambda s: None)  # reconciliation backoff
+    monkeypatch.setattr("tenacity.nap.time.sleep", lambda s: None)  # every backoff goes through tenacity
     yield emu
     emu.call("DELETE", "/_emulator/faults")

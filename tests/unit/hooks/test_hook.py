@@ -58,10 +58,8 @@ def sleeps(monkeypatch) -> list[float]:
 
 
 def hook_with(replies: list) -> tuple[CivisHook, ScriptedAdapter]:
-    hook = CivisHook()
     adapter = ScriptedAdapter(replies)
-    hook.session.mount("https://", adapter)
-    return hook, adapter
+    return CivisHook(transport=adapter), adapter
 
 
 def ok(body, headers=None):
@@ -201,17 +199,13 @@ def test_settings_repr_hides_key():
     assert API_KEY not in repr(hook.settings)
 
 
-
-
-def test_create_repeats_an_ambiguous_post_whose_duplicate_is_harmless(monkeypatch):
-    monkeypatch.setattr("airflow_civis.hooks.civis.time.sleep", lambda seconds: None)
+def test_create_repeats_an_ambiguous_post_whose_duplicate_is_harmless(sleeps):
     hook, adapter = hook_with([(502, {"errorDescription": "gateway"}, {}), ok({"id": 12, "uploadUrl": "u"})])
     assert hook.create("/files", json={"name": "a.csv"})["id"] == 12
     assert [r.method for r in adapter.requests] == ["POST", "POST"]
 
 
-def test_create_does_not_repeat_a_rejected_post(monkeypatch):
-    monkeypatch.setattr("airflow_civis.hooks.civis.time.sleep", lambda seconds: None)
+def test_create_does_not_repeat_a_rejected_post(sleeps):
     hook, adapter = hook_with([(400, {"errorDescription": "name is missing"}, {}), ok({"id": 12})])
     with pytest.raises(CivisAPIError, match="name is missing"):
         hook.create("/files", json={})

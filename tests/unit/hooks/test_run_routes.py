@@ -16,8 +16,6 @@ import requests
 from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError
-from airflow_civis.hooks._connection import CivisSettings
-from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.runs import RunRef
@@ -57,10 +55,8 @@ def setup(monkeypatch):
 
 
 def hook_with(replies: list) -> tuple[CivisHook, Scripted]:
-    hook = CivisHook(retry=NO_RETRY)
     adapter = Scripted(replies)
-    hook.session.mount("https://", adapter)
-    return hook, adapter
+    return CivisHook(retry=NO_RETRY, transport=adapter), adapter
 
 
 def ok(body, headers=None, status=200):
@@ -156,11 +152,7 @@ def async_hook_with(handler) -> tuple[CivisAsyncHook, list[httpx.Request]]:
         seen.append(request)
         return handler(request)
 
-    hook = CivisAsyncHook(retry=NO_RETRY)
-    hook._settings = CivisSettings(conn_id="civis_default", base_url=BASE, api_key="k-unit",
-                                   retry=RetryPolicy.from_value(NO_RETRY))
-    hook._client = httpx.AsyncClient(base_url=BASE, transport=httpx.MockTransport(record))
-    return hook, seen
+    return CivisAsyncHook(retry=NO_RETRY, transport=httpx.MockTransport(record)), seen
 
 
 def test_async_cancel_of_an_import_goes_through_jobs():

@@ -34,7 +34,8 @@ def test_reports_are_read_from_the_presigned_url_with_the_connections_verify_and
     sent = {}
 
     def fake_request(session, method, url, **kwargs):
-        sent.update(method=method, url=url, verify=session.verify, headers=dict(session.headers), **kwargs)
+        # verify as the request goes out (the per-request value wins over the session's, as in requests)
+        sent.update({"verify": session.verify, **kwargs}, method=method, url=url, headers=dict(session.headers))
         response = requests.Response()
         response.status_code, response._content = 200, json.dumps({"run": {"status": "succeeded"}}).encode()
         response._content_consumed = True

@@ -27,6 +27,8 @@ from airflow_civis.validation import (
 IF_EXISTS = ("fail", "append", "drop", "truncate", "upsert")
 DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", "comma": "comma", "tab": "tab", "pipe": "pipe"}
 COMPRESSIONS = ("none", "gzip")
+EXECUTIONS = ("immediate", "delayed")
+DISTSTYLES = ("even", "all", "key")
 _LOADED_RE = re.compile(r"Loaded (\d+) rows .*?(\d+) rejected")
 
 
@@ -49,6 +51,13 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
         dropped table, missing ``sql_type`` (or a missing list) are detected by preprocessing the files
         first (``POST /files/preprocess/csv``), as civis-python does; the list must then name every column.
     :param max_errors: rows that may be rejected before the import fails (default: none may).
+    :param execution: ``immediate`` (default, as civis-python) moves upserted rows into the table before
+        the run ends; ``delayed`` (the API's own default) moves them a little later, so the task may
+        finish before they show.
+    :param diststyle: Redshift distribution of a new or dropped table: ``even``, ``all`` or ``key``.
+    :param distkey: its Redshift distribution key (a column).
+    :param sortkeys: its Redshift sort keys (at most two columns). The three are sent (as
+        ``redshiftDestinationOptions``) only when one is given.
     :param credential_id: database credential (default: the user's default credential).
     """
 
@@ -62,7 +71,9 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
                  primary_keys: list[str] | None = None, last_modified_keys: list[str] | None = None,
                  header: bool = True, delimiter: str = ",", compression: str | None = None,
                  column_types: list[dict[str, Any]] | None = None, max_errors: int | None = None,
-                 escaped: bool = False, credential_id: int | str | None = None,
+                 escaped: bool = False, execution: str = "immediate", diststyle: str | None = None,
+                 distkey: str | None = None, sortkeys: list[str] | None = None,
+                 credential_id: int | str | None = None,
                  multipart_threshold_mb: float = 50, part_size_mb: float = 32,
                  max_workers: int = DEFAULT_MAX_WORKERS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -92,11 +103,26 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
         self.column_types = column_types
         self.max_errors = check_non_negative_int("max_errors", max_errors, self.task_id)
         self.escaped = check_bool("escaped", escaped, self.task_id)
+        self.execution = check_choice("execution", execution, EXECUTIONS, self.task_id)
+        self.redshift_options = self._redshift_options(diststyle, distkey, sortkeys)
         self.credential_id = None if credential_id is None else check_int_id("credential_id", credential_id,
                                                                                self.task_id)
         self.multipart_threshold_mb, self.part_size_mb, self.max_workers = (
             multipart_threshold_mb, part_size_mb, max_workers)
         declare_table_outlets(self, database, [table])
+
+    def _redshift_options(self, diststyle: str | None, distkey: str | None,
+                          sortkeys: list[str] | None) -> dict[str, Any]:
+        where = f"Task {self.task_id!r}"
+        if diststyle is not None:
+            check_choice("diststyle", diststyle, DISTSTYLES, self.task_id)
+        if distkey is not None and (not isinstance(distkey, str) or not distkey.strip()):
+            raise ValueError(f"{where}: distkey must be a column name, got {distkey!r}")
+        if sortkeys is not None and (not isinstance(sortkeys, (list, tuple)) or len(sortkeys) > 2
+                                     or not all(isinstance(k, str) and k.strip() for k in sortkeys)):
+            raise ValueError(f"{where}: sortkeys must be a list of at most two column names, got {sortkeys!r}")
+        options = {"diststyle": diststyle, "distkey": distkey, "sortkeys": list(sortkeys) if sortkeys else None}
+        return {k: v for k, v in options.items() if v is not None}
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """File (local path or Civis files) -> table; None without the OpenLineage provider."""
@@ -168,12 +194,15 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
         body: dict[str, Any] = {
             "name": f"{self.dag_id}.{self.task_id}", "source": {"fileIds": file_ids}, "destination": destination,
             "firstRowIsHeader": header, "columnDelimiter": delimiter, "compression": compression,
-            "existingTableRows": self.if_exists, "escaped": self.escaped, "hidden": True,
+            "existingTableRows": self.if_exists, "escaped": self.escaped, "execution": self.execution,
+            "hidden": True,
             # Like civis-python: let Civis widen detected lengths, but never loosen types the user gave.
             "loosenTypes": need_columns and not self._columns(),
         }
         if self.max_errors is not None:
             body["maxErrors"] = int(self.max_errors)
+        if self.redshift_options:
+            body["redshiftDestinationOptions"] = self.redshift_options
         if columns:
             body["tableColumns"] = columns
         created = self.hook.call("POST", "/imports/files/csv", json=body)

@@ -6,23 +6,20 @@ One comparison per ``existing_table_rows`` mode the issue names: a new table, ap
 from __future__ import annotations
 
 import io
+import json
+import urllib.request
 import uuid
 
 import pandas as pd
 import pytest
 
 from airflow_civis.operators.imports import CivisImportCsvOperator
+from tests.conftest import API_KEY
 from tests.helpers import make_context
 from tests.integration.differential.conftest import DB, POLL, RUN, civis
 
 CSV = b"id,name,score\n1,alpha,1.5\n2,beta,2.25\n"
 FRAME = pd.DataFrame({"id": [1, 2], "name": ["alpha", "beta"], "score": [1.5, 2.25]})
-
-
-PENDING = pytest.mark.xfail(strict=True, reason=(
-    "provider defects being fixed by colleagues: CSV imports must preprocess with POST /files/preprocess/csv "
-    "+ detectTableColumns before creating the import, and run it through POST /jobs/{id}/runs as "
-    "civis_file_to_table does; table rows follow once that lands (docs/differential.md)"))
 
 
 def _table() -> str:
@@ -34,7 +31,6 @@ def _count(official, table: str) -> int:
     return len(fut) - 1
 
 
-@PENDING
 def test_civis_file_to_table_new_table(official, differential):
     file_id = civis.io.file_to_civis(io.BytesIO(CSV), "rows.csv", client=official)
     theirs_table, ours_table = _table(), _table()
@@ -59,7 +55,6 @@ MODES = {
 }
 
 
-@PENDING
 @pytest.mark.parametrize("mode", list(MODES))
 def test_dataframe_to_civis(official, differential, tmp_path, mode):
     kwargs = MODES[mode]
@@ -86,3 +81,35 @@ def test_dataframe_to_civis(official, differential, tmp_path, mode):
     differential(f"dataframe_to_civis:{mode}", theirs, ours)
     expected = 4 if mode == "append" else 2
     assert _count(official, theirs_table) == _count(official, ours_table) == expected
+
+
+def test_import_sends_execution_and_redshift_options_only_when_given(official, emulator, civis_conn, tmp_path):
+    source = tmp_path / "frame.csv"
+    FRAME.to_csv(source, index=False)
+    bodies = {}
+    for name, extra in {"plain": {}, "layout": {"diststyle": "key", "distkey": "id", "sortkeys": ["id", "name"]},
+                        "delayed": {"execution": "delayed"}}.items():
+        result = CivisImportCsvOperator(task_id=f"import_{name}", table=_table(), database=DB, source_path=str(source),
+                                        **extra, **RUN).execute(make_context())
+        request = urllib.request.Request(f"{emulator.base_url}/imports/files/csv/{result['job_id']}",
+                                         headers={"Authorization": f"Bearer {API_KEY}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            bodies[name] = json.loads(response.read())
+        assert _count(official, f"{result['schema']}.{result['table']}") == 2
+    assert bodies["plain"]["execution"] == "immediate"  # civis-python's default, not the API's "delayed"
+    assert not any((bodies["plain"].get("redshiftDestinationOptions") or {}).values())
+    assert bodies["layout"]["redshiftDestinationOptions"] == {"diststyle": "key", "distkey": "id",
+                                                              "sortkeys": ["id", "name"]}
+    assert bodies["delayed"]["execution"] == "delayed"
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"execution": "later"}, "execution"),
+    ({"diststyle": "random"}, "diststyle"),
+    ({"distkey": ""}, "distkey"),
+    ({"sortkeys": ["a", "b", "c"]}, "sortkeys"),
+    ({"sortkeys": "id"}, "sortkeys"),
+])
+def test_bad_import_options_fail_at_parse_time(kwargs, field):
+    with pytest.raises(ValueError, match=rf"Task 'import'.*{field}"):
+        CivisImportCsvOperator(task_id="import", table="scratch.t", database=DB, file_ids=[1], **kwargs)

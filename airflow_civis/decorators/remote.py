@@ -1,11 +1,11 @@
 """What runs on Civis for ``@task.civis``: install missing requirements, call the function, hand back its result.
 
 This module's source is copied, whole, into each generated script (see ``script.py``): it must need nothing but
-the standard library (plus the ``civis`` client for file results and ``cloudpickle`` for that serializer, both in
-Civis's images; the emulator runs it with its own interpreter), and never import Airflow or this package.
-The result travels as a run output, the way Civis scripts hand values on: a JSON value named ``return_value``
-for small JSON results (two plain POSTs), else a Civis file (``return_value.json`` or ``return_value.pickle``)
-uploaded by civis-python, as ``civis.parallel``'s worker does.
+the standard library (plus ``cloudpickle`` for that serializer; the emulator runs it with its own interpreter),
+and never import Airflow or this package. The result travels as a run output, the way Civis scripts hand values
+on: a JSON value named ``return_value`` for small JSON results, else a Civis file (``return_value.json`` or
+``return_value.pickle``), as ``civis.parallel``'s worker does; the calls are civis-python's (same endpoints,
+fields and order, retried as it retries), made with the standard library.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import __future__
 import atexit
 import base64
 import importlib
-import io
 import json
 import linecache
 import os
@@ -121,32 +120,69 @@ def encode_result(serializer: str, value: Any) -> bytes:
         ) from None
 
 
-def api_post(path: str, body: dict[str, Any], attempts: int = 4) -> dict[str, Any]:
-    """POST to the Civis API with the run's own key (stdlib only: ``civis.APIClient()`` builds every endpoint
-    class from the spec first, seconds per run). Retried on 429/5xx and dropped connections, honouring
-    Retry-After, as civis-python does; both POSTs here are harmless to repeat (an unused JSON value at worst)."""
+def _retrying(what: str, send: Any, attempts: int = 4) -> Any:
+    """``send()`` again after 429/5xx (honouring Retry-After) or a dropped connection, as civis-python does."""
     import time
     import urllib.error
-    import urllib.request
 
-    url = os.environ.get("CIVIS_API_ENDPOINT", "https://api.civisanalytics.com/").rstrip("/") + path
-    headers = {"Authorization": "Bearer " + os.environ["CIVIS_API_KEY"], "Content-Type": "application/json",
-               "Accept": "application/json"}
     for attempt in range(1, attempts + 1):
         wait = 2.0 ** (attempt - 1)
         try:
-            request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return json.load(response)
+            return send()
         except urllib.error.HTTPError as err:
             if err.code not in (429, 500, 502, 503, 504) or attempt == attempts:
-                raise RuntimeError(f"POST {path} failed: HTTP {err.code} {err.read()[:500]!r}") from None
+                raise RuntimeError(f"{what} failed: HTTP {err.code} {err.read()[:500]!r}") from None
             wait = float(err.headers.get("Retry-After") or wait)
         except urllib.error.URLError:
             if attempt == attempts:
                 raise
         time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def api_post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST to the Civis API with the run's own key. Plain stdlib: ``civis.APIClient()`` builds every endpoint
+    class from the spec first (seconds per run). Every POST here is harmless to repeat (an unused object at
+    worst), so each is retried."""
+    import urllib.request
+
+    url = os.environ.get("CIVIS_API_ENDPOINT", "https://api.civisanalytics.com/").rstrip("/") + path
+    headers = {"Authorization": "Bearer " + os.environ["CIVIS_API_KEY"], "Content-Type": "application/json",
+               "Accept": "application/json"}
+
+    def send() -> dict[str, Any]:
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    return _retrying(f"POST {path}", send)
+
+
+def upload_file(name: str, data: bytes) -> int:
+    """A new Civis file, as ``civis.io.file_to_civis`` makes one: ``POST /files/``, then the bytes in one form
+    POST to its presigned ``uploadUrl`` (fields from ``uploadFields``, ``key`` first and ``file`` last, as S3
+    wants; no API key: the URL carries its own authorisation)."""
+    import urllib.request
+    import uuid
+
+    created = api_post("/files/", {"name": name})
+    fields = dict(created["uploadFields"])
+    ordered = [("key", fields.pop("key"))] if "key" in fields else []
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+             for key, value in [*ordered, *fields.items()]]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n".encode())
+    body = b"".join([*parts, data, f"\r\n--{boundary}--\r\n".encode()])
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+    def send() -> None:
+        request = urllib.request.Request(created["uploadUrl"], data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=300):
+            pass
+
+    _retrying(f"upload of file {created['id']}", send)
+    return int(created["id"])
 
 
 def post_result(serializer: str, data: bytes, kind: str) -> None:
@@ -157,10 +193,8 @@ def post_result(serializer: str, data: bytes, kind: str) -> None:
         api_post(outputs, {"objectType": "JSONValue", "objectId": value["id"]})
         print(f"@task.civis: returned a JSON value ({len(data)} bytes) as run output {RESULT_NAME!r}")
         return
-    import civis  # its upload (S3 form or multipart, retried) for the large ones
-
     name = f"{RESULT_NAME}.{'json' if serializer == 'json' else 'pickle'}"
-    file_id = civis.io.file_to_civis(io.BytesIO(data), name, client=civis.APIClient())
+    file_id = upload_file(name, data)
     api_post(outputs, {"objectType": "File", "objectId": file_id})
     print(f"@task.civis: returned a {len(data)}-byte result as Civis file {file_id} ({name})")
 

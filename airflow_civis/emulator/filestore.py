@@ -4,40 +4,33 @@ Layout under ``root_dir``::
 
     files.sqlite3          metadata (ids, names, sizes, expiry, detected CSV properties)
     data/<id>              the uploaded bytes
-    parts/<id>/<n>         multipart upload parts until ``complete_multipart``
+    parts/<id>/            a multipart upload until ``complete_multipart`` (``file_writes.PartLayout``)
 
 Uploads stream to a temporary file and are renamed into place, so a reader never sees half a
-file and memory stays constant whatever the size. CSV properties (header, delimiter, gzip) are
-detected from the first few KB only.
+file and memory stays constant whatever the size; multipart parts are written in place, so
+completing is a rename. CSV properties (header, delimiter, gzip) are detected from the first few
+KB only (``csv_sniff.py``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import gzip
-import io
 import json
 import os
 import shutil
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from .csv_sniff import SNIFF_BYTES, detect_csv, open_maybe_gzip
+from .file_writes import FileNotFound, FileStoreError, PartLayout, Sink, replacing_sink
+
+__all__ = ["CHUNK_SIZE", "DEFAULT_EXPIRY", "SNIFF_BYTES", "FileNotFound", "FileStore", "FileStoreError",
+           "detect_csv", "open_maybe_gzip"]
+
 CHUNK_SIZE = 1024 * 1024
-SNIFF_BYTES = 64 * 1024
 DEFAULT_LIFETIME = dt.timedelta(days=30)
-_DELIMITER_NAMES = {",": "comma", "\t": "tab", "|": "pipe"}
-
-
-class FileStoreError(Exception):
-    """A file operation failed (unknown id, upload incomplete, bad part number...)."""
-
-
-class FileNotFound(FileStoreError):
-    """No file with that id (never created, or deleted)."""
 
 
 class _Default:
@@ -71,20 +64,14 @@ def _parse_time(value: dt.datetime | str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def _write_atomically(final: str, stream: Any) -> int:
-    """Stream into ``final`` through a temporary file, so a failed write leaves no partial file; bytes written."""
-    tmp = f"{final}.{threading.get_ident()}.tmp"
-    size = 0
+def _write_all(sink: Sink, stream: Iterable[bytes] | BinaryIO) -> int:
     try:
-        with open(tmp, "wb") as out:
-            for chunk in _chunks(stream):
-                out.write(chunk)
-                size += len(chunk)
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return size
+        for chunk in _chunks(stream):
+            sink.write(chunk)
+    except BaseException:
+        sink.abort()
+        raise
+    return sink.commit()
 
 
 def _chunks(stream: Iterable[bytes] | BinaryIO) -> Iterable[bytes]:
@@ -240,15 +227,18 @@ class FileStore:
     def _parts_dir(self, file_id: int) -> str:
         return os.path.join(self.root, "parts", str(file_id))
 
-    def write_stream(self, file_id: int, stream: Iterable[bytes] | BinaryIO) -> dict[str, Any]:
-        """Store the bytes of a (single-part) file, streaming; returns its metadata.
-        Writing again replaces the content (like a second PUT to the upload URL)."""
+    def open_upload(self, file_id: int, size: int | None = None) -> Sink:
+        """A sink for a (single-part) file's bytes; its commit replaces the content atomically (like a
+        second PUT to the upload URL) and records the metadata. ``size``: the declared length, if known."""
         row = self._row(file_id)
         if row[7] is not None:
             raise FileStoreError(f"File {file_id} is a multipart upload: use write_part")
         final = self._data_path(int(file_id))
-        size = _write_atomically(final, stream)
-        self._finish(int(file_id), final, size)
+        return replacing_sink(final, size, lambda got: self._finish(int(file_id), final, got))
+
+    def write_stream(self, file_id: int, stream: Iterable[bytes] | BinaryIO) -> dict[str, Any]:
+        """Store the bytes of a (single-part) file, streaming; returns its metadata."""
+        _write_all(self.open_upload(file_id), stream)
         return self.get(file_id)
 
     def adopt(self, name: str, path: str, expires_at: dt.datetime | str | None = DEFAULT_EXPIRY) -> int:
@@ -285,170 +275,39 @@ class FileStore:
         os.makedirs(self._parts_dir(file_id), exist_ok=True)
         return file_id
 
-    def write_part(self, file_id: int, part_num: int, stream: Iterable[bytes] | BinaryIO) -> int:
-        """Store part ``part_num`` (1-based) streaming; parts may arrive in any order or again.
-        Returns the part's size."""
-        row = self._row(file_id)
-        num_parts, state = row[7], row[6]
-        if num_parts is None:
+    def _layout(self, file_id: int, row: sqlite3.Row) -> PartLayout:
+        if row[7] is None:
             raise FileStoreError(f"File {file_id} is not a multipart upload")
-        if state != "pending":
+        return PartLayout(self._parts_dir(int(file_id)), int(row[7]))
+
+    def open_part(self, file_id: int, part_num: int, size: int | None = None) -> Sink:
+        """A sink for part ``part_num`` (1-based); parts may arrive in any order, or again (the last copy
+        wins). ``size``: the part's declared length; with it, the part is written in place (no copy later)."""
+        row = self._row(file_id)
+        layout = self._layout(file_id, row)
+        if row[6] != "pending":
             raise FileStoreError(f"File {file_id} is already complete")
-        if not isinstance(part_num, int) or not 1 <= part_num <= num_parts:
-            raise FileStoreError(f"Part number {part_num!r} is out of range 1..{num_parts}")
-        directory = self._parts_dir(int(file_id))
-        os.makedirs(directory, exist_ok=True)
-        return _write_atomically(os.path.join(directory, str(part_num)), stream)
+        if not isinstance(part_num, int) or not 1 <= part_num <= layout.num_parts:
+            raise FileStoreError(f"Part number {part_num!r} is out of range 1..{layout.num_parts}")
+        return layout.open(part_num, size)
+
+    def write_part(self, file_id: int, part_num: int, stream: Iterable[bytes] | BinaryIO,
+                   size: int | None = None) -> int:
+        """Store part ``part_num`` streaming (see :meth:`open_part`); returns the part's size."""
+        return _write_all(self.open_part(file_id, part_num, size), stream)
 
     def complete_multipart(self, file_id: int) -> dict[str, Any]:
-        """Concatenate the parts in part order (streaming), delete them, return the metadata."""
+        """Put the parts together in part order (a rename when they were written in place), then
+        return the metadata; idempotent."""
         row = self._row(file_id)
-        num_parts, state = row[7], row[6]
-        if num_parts is None:
-            raise FileStoreError(f"File {file_id} is not a multipart upload")
-        if state == "uploaded":
+        layout = self._layout(file_id, row)
+        if row[6] == "uploaded":
             return self.get(file_id)
-        directory = self._parts_dir(int(file_id))
-        parts = [os.path.join(directory, str(n)) for n in range(1, num_parts + 1)]
-        missing = [n for n, p in enumerate(parts, start=1) if not os.path.isfile(p)]
-        if missing:
-            raise FileStoreError(f"File {file_id}: parts not uploaded: {missing}")
         final = self._data_path(int(file_id))
-        tmp = final + ".assemble.tmp"
-        size = 0
         try:
-            with open(tmp, "wb") as out:
-                for part in parts:
-                    with open(part, "rb") as src:
-                        shutil.copyfileobj(src, out, CHUNK_SIZE)
-                size = out.tell()
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        shutil.rmtree(directory, ignore_errors=True)
+            size = layout.assemble(final)
+        except FileStoreError as exc:
+            raise FileStoreError(f"File {file_id}: {exc}") from None
+        shutil.rmtree(layout.dir, ignore_errors=True)
         self._finish(int(file_id), final, size)
         return self.get(file_id)
-
-
-# ---------------------------------------------------------------------- CSV detection
-def _infer_type(values: list[str]) -> str:
-    present = [v.strip() for v in values if v.strip() != ""]
-    if not present:
-        return "VARCHAR(256)"
-
-    def all_match(test: Any) -> bool:
-        for v in present:
-            try:
-                if not test(v):
-                    return False
-            except ValueError:
-                return False
-        return True
-
-    if all(v.lower() in {"true", "false", "t", "f"} for v in present):
-        return "BOOLEAN"
-    if all_match(lambda v: v.lstrip("+-").isdigit() and -2**31 <= int(v) < 2**31):
-        return "INTEGER"
-    if all_match(lambda v: v.lstrip("+-").isdigit() and -2**63 <= int(v) < 2**63):
-        return "BIGINT"
-    if all_match(lambda v: float(v) is not None):
-        return "DOUBLE PRECISION"
-    if all_match(lambda v: len(v) == 10 and dt.date.fromisoformat(v) is not None):
-        return "DATE"
-    if all_match(lambda v: len(v) > 10 and v[10] in " T" and dt.datetime.fromisoformat(v) is not None):
-        return "TIMESTAMP"
-    return f"VARCHAR({max(len(v.encode()) for v in present)})"
-
-
-def detect_csv(path: str) -> dict[str, Any] | None:
-    """``{includeHeader, columnDelimiter, compression, tableColumns}`` guessed from the first
-    :data:`SNIFF_BYTES` of a (possibly gzipped) file, or ``None`` when it does not look like CSV."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-    except OSError:
-        return None
-    compression = "none"
-    if head[:2] == b"\x1f\x8b":
-        compression = "gzip"
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, SNIFF_BYTES)
-        except zlib.error:
-            return None
-    if not head or b"\x00" in head:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a multi-byte character cut at the end
-            return None
-        text = head[: exc.start].decode("utf-8")
-    if len(head) >= SNIFF_BYTES or compression == "gzip":
-        cut = text.rfind("\n")  # drop a partial last line
-        text = text[: cut + 1] if cut > 0 else text
-    lines = text.splitlines()
-    if not lines:
-        return None
-    delimiter = _guess_delimiter(lines)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    rows = [r for r in rows if r]
-    if not rows:
-        return None
-    width = len(rows[0])
-    body = [r for r in rows[1:] if len(r) == width]
-    include_header = _guess_header(rows[0], body)
-    data = body if include_header else [rows[0]] + body
-    names = ([n.strip() or f"column{i}" for i, n in enumerate(rows[0])] if include_header
-             else [f"column{i}" for i in range(width)])
-    columns = [{"name": name, "sqlType": _infer_type([r[i] for r in data])} for i, name in enumerate(names)]
-    return {"includeHeader": include_header, "columnDelimiter": _DELIMITER_NAMES[delimiter],
-            "compression": compression, "tableColumns": columns}
-
-
-def _guess_delimiter(lines: list[str]) -> str:
-    """The candidate whose count per line is the most consistent and non-zero."""
-    sample = lines[:50]
-    best, best_score = ",", (-1, -1)
-    for candidate in (",", "\t", "|"):
-        counts = [len(next(csv.reader([line], delimiter=candidate), [])) - 1 for line in sample]
-        if not counts or max(counts) == 0:
-            continue
-        agreeing = sum(1 for c in counts if c == counts[0])
-        score = (agreeing, counts[0])
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
-
-
-def _looks_numeric(value: str) -> bool:
-    try:
-        float(value)
-        return True
-    except ValueError:
-        return False
-
-
-def _guess_header(first: list[str], body: list[list[str]]) -> bool:
-    """A header has no numbers or empty names, and differs in kind from the rows below it."""
-    if any(_looks_numeric(v) or not v.strip() for v in first):
-        return False
-    if len(set(first)) != len(first):
-        return False
-    if not body:
-        return True
-    for i, name in enumerate(first):
-        column = [r[i] for r in body if r[i].strip()]
-        if column and all(_looks_numeric(v) for v in column):
-            return True
-        if name in column:
-            return False
-    # every column is text: a header only if its values never repeat in the data
-    return not any(name in {r[i] for r in body} for i, name in enumerate(first))
-
-
-def open_maybe_gzip(path: str) -> BinaryIO:
-    """Open a stored file for reading, transparently gunzipping it (for previews)."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")  # noqa: SIM115

@@ -30,8 +30,10 @@ from airflow_civis.operators.jobs import CivisRunJobOperator
 from airflow_civis.operators.ml import CivisMLPredictOperator, CivisMLTrainOperator
 from airflow_civis.operators.queries import CivisQueryOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
+from airflow_civis.operators.workflows import CivisRunWorkflowOperator
 from airflow_civis.sensors.run import CivisRunSensor
 from airflow_civis.sensors.table import CivisTableSensor
+from airflow_civis.sensors.workflows import CivisWorkflowExecutionSensor
 from tests.helpers import first_event, make_context
 
 RUN = {"deferrable": False, "poll_interval": 0.1}
@@ -156,6 +158,27 @@ def ml_predict(t: Tour) -> Any:
                                   ).execute(make_context())
 
 
+def run_workflow(t: Tour) -> Any:
+    """A one-task workflow (``POST /workflows``) around a container job, run in-process then deferred."""
+    hook = CivisHook()
+    job = hook.call("POST", "/scripts/containers", json={"name": "tour-wf-job", "dockerCommand": "echo hi",
+                                                        "requiredResources": {"cpu": 256, "memory": 512}})
+    definition = ("version: '2.0'\ntour:\n  tasks:\n    t0:\n      action: civis.run_job\n"
+                  f"      input: {{job_id: {job['id']}}}\n")
+    workflow_id = hook.call("POST", "/workflows", json={"name": "tour", "definition": definition})["id"]
+    CivisRunWorkflowOperator(task_id="w", workflow_id=workflow_id, **RUN).execute(make_context())
+    return deferred(CivisRunWorkflowOperator(task_id="w2", workflow_id=workflow_id, poll_interval=0.1,
+                                             deferrable=True))
+
+
+def workflow_sensor(t: Tour) -> Any:
+    result = run_workflow(t)
+    sensor = CivisWorkflowExecutionSensor(task_id="ws", workflow_id=result["workflow_id"], deferrable=False)
+    assert sensor.poke(make_context())  # the latest execution
+    return CivisWorkflowExecutionSensor(task_id="ws2", workflow_id=result["workflow_id"],
+                                        execution_id=result["execution_id"], deferrable=True).execute(make_context())
+
+
 TOUR: dict[type, Callable[[Tour], Any]] = {
     CivisRunScriptOperator: run_script,
     CivisRunJobOperator: run_job,
@@ -170,6 +193,8 @@ TOUR: dict[type, Callable[[Tour], Any]] = {
     CivisCassNcoaOperator: cass_ncoa,
     CivisMLTrainOperator: ml_train,
     CivisMLPredictOperator: ml_predict,
+    CivisRunWorkflowOperator: run_workflow,
+    CivisWorkflowExecutionSensor: workflow_sensor,
 }
 
 

@@ -56,3 +56,15 @@ class CivisTransportError(CivisAPIError):
     def __init__(self, method: str, path: str, message: str, *, request_sent: bool) -> None:
         self.request_sent = request_sent
         super().__init__(method, path, None, message)
+
+
+class CivisLookupError(CivisError, ValueError):
+    """A database, credential or table did not resolve. The message names what was looked up, what exists
+    and the fix; ``what``/``wanted``/``available`` carry the same for code. A ``ValueError`` too: it is bad
+    input, as civis-python's ``get_database_id`` says (and as CivisML's lookup here used to raise)."""
+
+    def __init__(self, message: str, *, what: str, wanted: object, available: list[str] | None = None) -> None:
+        self.what = what
+        self.wanted = wanted
+        self.available = list(available or [])
+        super().__init__(message)

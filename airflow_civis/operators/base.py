@@ -8,8 +8,6 @@ log copying, cancel on kill, deadlines and the failure message live here.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -19,80 +17,22 @@ from typing import Any
 import tenacity
 from airflow.sdk import BaseOperator
 
-from airflow_civis._compat import conf
+from airflow_civis.deferral import DEFAULT_POLL_INTERVAL, resolve_deferrable
+from airflow_civis.deferral import default_deferrable as default_deferrable  # importable from here too
 from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks._retry import RetryPolicy, may_have_taken_effect, tenacity_arguments
 from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook
 from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
+from airflow_civis.operators._journal import STATE_STORE_KEY as STATE_STORE_KEY  # importable from here too
+from airflow_civis.operators._journal import RunJournal
 from airflow_civis.runs import ACTIVE_STATES, CivisRunState, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_bool, check_count, check_positive_number
 
-STATE_STORE_KEY = "civis_run"
-DEFAULT_POLL_INTERVAL = 10.0
 #: civis-python waits 15 s before reading a failed run's log (``CivisFuture._exception_from_logs``).
 DEFAULT_LATE_LOG_WAIT = 15.0
 LATE_LOG_POLL_INTERVAL = 1.0
-
-
-def default_deferrable() -> bool:
-    """Deferrable unless ``[civis] default_deferrable = False``.
-
-    Airflow's own ``[operators] default_deferrable`` ships as False, which would quietly put every Civis
-    wait in a worker slot; waiting in the triggerer is this provider's point, so it has its own switch.
-    """
-    return conf.getboolean("civis", "default_deferrable", fallback=True)
-
-
-def resolve_deferrable(value: Any, task_id: str) -> bool:
-    """None follows ``[civis] default_deferrable`` (True when unset); anything else must be a bool."""
-    return default_deferrable() if value is None else check_bool("deferrable", value, task_id)
-
-
-class RunJournal:
-    """Where a task remembers the run it started, across its tries (so a retry reattaches, never repeats).
-
-    Airflow 3.3+: ``context["task_state_store"]`` (scoped to dag run, task and map index; the same store
-    ``ResumableJobMixin`` uses). Older 3.x: an Airflow Variable named after that same scope, deleted
-    when the run completes: durable in the metadata database like the store, and readable by every try.
-    """
-
-    def __init__(self, context: Any) -> None:
-        self.store = context.get("task_state_store") if context else None
-        ti = context.get("ti") if context else None
-        scope = [getattr(ti, name, None) for name in ("dag_id", "run_id", "task_id", "map_index")]
-        self.variable = None
-        if self.store is None and None not in scope[:3]:
-            name = "civis_run." + ".".join(str(part) for part in scope)
-            digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-            self.variable = name if len(name) <= 200 else f"{name[:180]}.{digest}"
-
-    def get(self) -> dict[str, Any] | None:
-        if self.store is not None:
-            return self.store.get(STATE_STORE_KEY)
-        if self.variable is None:
-            return None
-        from airflow.sdk import Variable
-
-        raw = Variable.get(self.variable, default=None)
-        return json.loads(raw) if raw else None
-
-    def set(self, value: dict[str, Any]) -> None:
-        if self.store is not None:
-            self.store.set(STATE_STORE_KEY, value)
-        elif self.variable is not None:
-            from airflow.sdk import Variable
-
-            Variable.set(self.variable, json.dumps(value), description="airflow-civis: run of an unfinished task")
-
-    def delete(self) -> None:
-        if self.store is not None:
-            self.store.delete(STATE_STORE_KEY)
-        elif self.variable is not None:
-            from airflow.sdk import Variable
-
-            Variable.delete(self.variable)
 
 
 class CivisRunOperatorBase(BaseOperator):
@@ -148,6 +88,8 @@ class CivisRunOperatorBase(BaseOperator):
         self._active_run: RunRef | None = None
         #: The run's page once a run exists; None while no run was started (the link is then empty).
         self.run_url: str | None = None
+        #: What the task returned (its XCom) once its run succeeded: what its lineage reports.
+        self.civis_result: Any = None
         self._logs: RunLogFollower | None = None
 
     @cached_property
@@ -367,7 +309,7 @@ class CivisRunOperatorBase(BaseOperator):
         self._active_run = None
         outputs = self._read_outputs(run)
         result = self.build_result(context, run, details, outputs)
-        self._civis_result = result  # what get_openlineage_facets_on_complete reports (airflow_civis.lineage)
+        self.civis_result = result
         return result
 
     def _log_tail(self, run: RunRef) -> list[str]:

@@ -2,7 +2,7 @@
 
 Each operator creates the enhancement job (``POST /enhancements/geocode`` or ``/enhancements/cass-ncoa``)
 with the API's own fields, then runs it through the shared run lifecycle (deferrable, reattach, logs).
-The database and credential are resolved as for every other operator (``hooks/warehouse.resolve_target``).
+The database and credential are resolved as for every other operator (``airflow_civis.resolve``).
 The jobs are not created hidden: neither POST body has a ``hidden`` field in the spec.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from airflow.exceptions import AirflowProviderDeprecationWarning
 
 from airflow_civis import lineage
-from airflow_civis.hooks.warehouse import resolve_target
 from airflow_civis.operators.base import CivisRunOperatorBase
+from airflow_civis.resolve import resolve_target, split_table
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import check_bool, check_choice, check_int_id
 
@@ -27,18 +27,10 @@ CASS_OUTPUT_LEVELS = ("cass", "ncoa", "coalesced", "all")
 COLUMN_MAPPING_FIELDS = ("address1", "address2", "city", "state", "zip", "name", "company")
 
 
-def split_table(field: str, value: Any, task_id: str) -> tuple[str, str]:
-    """``"schema.table"`` -> ``("schema", "table")``; a clear error naming the task and field otherwise."""
-    parts = value.split(".") if isinstance(value, str) else []
-    if len(parts) != 2 or not all(p.strip() for p in parts):
-        raise ValueError(f"Task {task_id!r}: {field} must be 'schema.table', got {value!r}")
-    return parts[0].strip(), parts[1].strip()
-
-
 def _check_table(field: str, value: Any, task_id: str) -> Any:
     if isinstance(value, str) and "{{" in value:
         return value
-    split_table(field, value, task_id)
+    split_table(value, field, task_id)
     return value
 
 
@@ -66,7 +58,7 @@ class _EnhancementBase(CivisRunOperatorBase):
         self.name = name
 
     def _host_and_credential(self) -> tuple[int, int]:
-        """The database and credential every other operator would use (``hooks/warehouse.resolve_target``)."""
+        """The database and credential every other operator would use (``airflow_civis.resolve``)."""
         target = resolve_target(self.hook, self.database, self.credential_id)
         return target.database_id, target.credential_id
 
@@ -145,9 +137,7 @@ class CivisGeocodeOperator(_EnhancementBase):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Source table -> geocoded table; None without the OpenLineage provider."""
-        schema = self.target_schema or str(self.source_table).split(".")[0]
-        return lineage.for_enhancement(self, self.source_table,
-                                       f"{schema}.{self.target_table}" if self.target_table else None)
+        return lineage.for_geocode(self)
 
     def body(self, host: int, credential: int) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -224,10 +214,10 @@ class CivisCassNcoaOperator(_EnhancementBase):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Source table -> standardised table; None without the OpenLineage provider."""
-        return lineage.for_enhancement(self, self.source_table, self.destination_table)
+        return lineage.for_cass_ncoa(self)
 
     def body(self, host: int, credential: int) -> dict[str, Any]:
-        schema, table = split_table("source_table", self.source_table, self.task_id)
+        schema, table = split_table(self.source_table, "source_table", self.task_id)
         source: dict[str, Any] = {"schema": schema, "table": table, "remoteHostId": host, "credentialId": credential}
         if self.multipart_key:
             source["multipartKey"] = self.multipart_key
@@ -236,7 +226,7 @@ class CivisCassNcoaOperator(_EnhancementBase):
             "useDefaultColumnMapping": self.column_mapping is None,
         }
         if self.destination_table:
-            dest_schema, dest_table = split_table("destination_table", self.destination_table, self.task_id)
+            dest_schema, dest_table = split_table(self.destination_table, "destination_table", self.task_id)
             body["destination"] = {"databaseTable": {"schema": dest_schema, "table": dest_table}}
         optional = {"columnMapping": self.column_mapping, "ncoaCredentialId": self.ncoa_credential_id,
                     "limitingSQL": self.limiting_sql, "batchSize": self.batch_size}

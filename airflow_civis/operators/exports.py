@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.csv_options import delimiter_name
 from airflow_civis.hooks.files import CivisFileTransfer
-from airflow_civis.hooks.warehouse import resolve_target, split_table
 from airflow_civis.operators.base import CivisRunOperatorBase
-from airflow_civis.operators.imports import DELIMITERS
+from airflow_civis.resolve import resolve_target, split_table
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import (
     check_bool,
@@ -66,9 +66,7 @@ class CivisExportTableOperator(CivisRunOperatorBase):
                                  int(check_positive_number("max_file_size_mb", max_file_size_mb, self.task_id)))
         self.header = check_bool("header", header, self.task_id)
         self.hidden = check_bool("hidden", hidden, self.task_id)
-        if delimiter not in DELIMITERS:
-            raise ValueError(f"{where}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
-        self.delimiter = DELIMITERS[delimiter]
+        self.delimiter = delimiter_name(delimiter, self.task_id)
         self.filename_prefix = filename_prefix
         self.credential_id = None if credential_id is None else check_int_id("credential_id", credential_id,
                                                                                self.task_id)

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.csv_options import DELIMITERS
 from airflow_civis.hooks.csv_preprocess import preprocess_csv_files
 from airflow_civis.hooks.files import DEFAULT_MAX_WORKERS, CivisFileTransfer
-from airflow_civis.hooks.warehouse import get_table, resolve_target, split_table
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.operators.base import CivisRunOperatorBase
+from airflow_civis.resolve import get_table, resolve_target, split_table
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import (
     check_bool,
@@ -25,7 +26,6 @@ from airflow_civis.validation import (
 )
 
 IF_EXISTS = ("fail", "append", "drop", "truncate", "upsert")
-DELIMITERS = {",": "comma", "\t": "tab", "|": "pipe", "comma": "comma", "tab": "tab", "pipe": "pipe"}
 COMPRESSIONS = ("none", "gzip")
 EXECUTIONS = ("immediate", "delayed")
 DISTSTYLES = ("even", "all", "key")

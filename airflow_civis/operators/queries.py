@@ -11,11 +11,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.csv_options import DELIMITERS, delimiter_character
 from airflow_civis.hooks.files import CivisFileTransfer
-from airflow_civis.hooks.warehouse import resolve_target
 from airflow_civis.lineage import declare_table_outlets, sql_write_outlets
 from airflow_civis.operators.base import CivisRunOperatorBase
-from airflow_civis.operators.imports import DELIMITERS
+from airflow_civis.resolve import resolve_target
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import (
     check_bool,
@@ -102,9 +102,7 @@ class CivisQueryOperator(CivisRunOperatorBase):
         self.compression = check_choice("compression", compression, ("none", "gzip"), self.task_id)
         self.header = check_bool("header", header, self.task_id)
         self.hidden = check_bool("hidden", hidden, self.task_id)
-        if delimiter not in DELIMITERS:
-            raise ValueError(f"Task {self.task_id!r}: delimiter must be ',', '\\t' or '|'; got {delimiter!r}")
-        self.delimiter = delimiter if len(delimiter) == 1 else {"comma": ",", "tab": "\t", "pipe": "|"}[delimiter]
+        self.delimiter = delimiter_character(delimiter, self.task_id)
         declare_table_outlets(self, database, sql_write_outlets(sql))
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

@@ -179,7 +179,7 @@ class CivisRunWorkflowOperator(CivisRunOperatorBase):
             self._forget(context)
             self._active_run = None
             result = self.build_result(context, run, details, {})
-            self._civis_result = result
+            self.civis_result = result
             return result
         self._remember_failure(context, run, state)
         failed = [t for t in tasks if t.get("mistralState") == "error"] or tasks[-1:]

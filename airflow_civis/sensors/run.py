@@ -8,9 +8,9 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
+from airflow_civis.deferral import DEFAULT_POLL_INTERVAL, resolve_deferrable
 from airflow_civis.exceptions import CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.operators.base import DEFAULT_POLL_INTERVAL, resolve_deferrable
 from airflow_civis.runs import ACTIVE_STATES, RunRef, validate_kind
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_int_id, check_positive_number

@@ -10,10 +10,10 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_civis.deferral import resolve_deferrable
 from airflow_civis.exceptions import CivisError, CivisRunTimeoutError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.hooks.warehouse import get_table, resolve_database, split_table
-from airflow_civis.operators.base import resolve_deferrable
+from airflow_civis.resolve import get_table, resolve_database, split_table
 from airflow_civis.triggers.table import CivisTableTrigger, parse_time, table_summary, table_wait_reason
 from airflow_civis.validation import check_non_negative_int, check_positive_number, check_table_name
 
@@ -63,7 +63,7 @@ class CivisTableSensor(BaseSensorOperator):
         return CivisHook(self.civis_conn_id)
 
     def _target(self) -> tuple[int, str, str]:
-        schema, table = split_table(check_table_name("table", self.table, self.task_id))
+        schema, table = split_table(self.table, "table", self.task_id)
         return resolve_database(self.hook, self.database), schema, table
 
     def _refreshed_after(self) -> str | None:

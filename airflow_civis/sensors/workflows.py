@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
+from airflow_civis.deferral import DEFAULT_POLL_INTERVAL
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.workflows import CivisWorkflowHook
-from airflow_civis.operators.base import DEFAULT_POLL_INTERVAL
 from airflow_civis.runs import RunRef
 from airflow_civis.sensors.run import CivisRunSensor
 from airflow_civis.validation import check_int_id

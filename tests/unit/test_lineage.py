@@ -142,7 +142,7 @@ class FakeHook:
 def finished(op, result):
     """The operator as it is after a successful run: its hook and its result (what _complete keeps)."""
     op.__dict__["hook"] = FakeHook()
-    op._civis_result = result
+    op.civis_result = result
     return op
 
 
@@ -221,3 +221,23 @@ def test_the_openlineage_provider_extracts_and_emits_our_datasets(caplog):
     assert [(d["namespace"], d["name"]) for d in emitted["inputs"]] == [("file", "/data/o.csv")]
     assert [(d["namespace"], d["name"]) for d in emitted["outputs"]] == [(NS, f"{DB}.sales.orders")]
     assert emitted["run"]["facets"]["externalQuery"]["externalQueryId"] == "2"
+
+
+def test_builders_read_the_public_result_and_write_nothing_into_the_operator():
+    pytest.importorskip("airflow.providers.openlineage")
+    op = finished(CivisExportTableOperator(task_id="e", table="Sales.Orders", database=3),
+                  {"job_id": 5, "run_id": 9, "file_ids": [11], "local_paths": []})
+    before = dict(vars(op))
+    facets = op.get_openlineage_facets_on_complete(None)
+    assert pairs(facets.inputs) == [(NS, "redshift-general.sales.orders")]  # id 3 named through the resolver
+    assert pairs(facets.outputs) == [(NS, "files/11")]
+    assert vars(op) == before
+    op.civis_result = None  # no result (the run did not succeed): no run facet, no files
+    facets = op.get_openlineage_facets_on_complete(None)
+    assert pairs(facets.outputs) == [] and facets.run_facets == {}
+
+
+def test_an_unknown_database_id_is_named_by_its_id():
+    pytest.importorskip("airflow.providers.openlineage")
+    op = finished(CivisExportTableOperator(task_id="e", table="s.t", database="42"), {"run_id": 1})
+    assert pairs(op.get_openlineage_facets_on_complete(None).inputs) == [(NS, "42.s.t")]

@@ -9,6 +9,7 @@ from typing import Any
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.operators.ml import reports
 from airflow_civis.operators.ml.templates import Templates, civisml_templates
+from airflow_civis.resolve import resolve_database
 from airflow_civis.runs import RunRef
 
 
@@ -20,19 +21,11 @@ class CivisMLOperatorBase(CivisRunOperatorBase):
         return civisml_templates(self.hook)
 
     def database_argument(self, database_name: str | None, database_id: Any) -> dict[str, int]:
-        """``{"database": id}`` for the ``DB`` argument: by id, by name, or the only database there is."""
+        """``{"database": id}`` for the ``DB`` argument: by id, by name (as every operator resolves one), or
+        the only database there is."""
         if database_id is not None:
-            return {"database": int(database_id)}
-        databases = list(self.hook.call("GET", "/databases") or [])
-        if database_name is not None:
-            match = [db for db in databases if db.get("name") == database_name]
-            if not match:
-                names = ", ".join(repr(db.get("name")) for db in databases)
-                raise ValueError(f"Task {self.task_id!r}: database {database_name!r} not found; databases: {names}")
-            return {"database": int(match[0]["id"])}
-        if len(databases) != 1:
-            raise ValueError(f"Task {self.task_id!r}: name the database of table_name (database_name=)")
-        return {"database": int(databases[0]["id"])}
+            return {"database": resolve_database(self.hook, database_id, argument="database_id")}
+        return {"database": resolve_database(self.hook, database_name, argument="database_name")}
 
     def version_gated(self, values: dict[str, Any], template_id: int, accepts: Callable[[str, int], bool],
                       harmless: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ _FIELDS = ("source", "destination", "firstRowIsHeader", "columnDelimiter", "esca
            "existingTableRows", "maxErrors", "tableColumns", "loosenTypes", "execution",
            "redshiftDestinationOptions", "hidden")
 _DEFAULTS = {"columnDelimiter": "comma", "escaped": False, "compression": "none", "existingTableRows": "fail",
-             "maxErrors": None, "tableColumns": [], "loosenTypes": False, "execution": "immediate",
+             "maxErrors": None, "tableColumns": [], "loosenTypes": False, "execution": "delayed",
              "hidden": False}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import urllib.request
 import uuid
 
@@ -101,6 +102,34 @@ def test_import_sends_execution_and_redshift_options_only_when_given(official, e
     assert bodies["layout"]["redshiftDestinationOptions"] == {"diststyle": "key", "distkey": "id",
                                                               "sortkeys": ["id", "name"]}
     assert bodies["delayed"]["execution"] == "delayed"
+
+
+def test_upserted_rows_are_in_the_table_when_the_task_ends_unless_delayed(official, emulator, civis_conn, tmp_path):
+    """The API's default ``execution: "delayed"`` moves upserted rows after the run; the operator sends
+    ``"immediate"`` (as civis-python) so a downstream task sees them."""
+    warehouse = emulator.app.state.emulator.warehouse
+    source = tmp_path / "more.csv"
+    pd.DataFrame({"id": [2, 3], "name": ["beta", "gamma"], "score": [9.0, 3.5]}).to_csv(source, index=False)
+
+    def count(table: str) -> int:
+        return int(warehouse.query(f"SELECT count(*) FROM {table}").rows[0][0])
+
+    counts = {}
+    for execution in ("immediate", "delayed"):
+        table = _table()
+        civis.io.dataframe_to_civis(FRAME, DB, table, client=official, polling_interval=POLL, primary_keys=["id"],
+                                    last_modified_keys=["score"]).result(timeout=120)
+        CivisImportCsvOperator(task_id=f"upsert_{execution}", table=table, database=DB, source_path=str(source),
+                               if_exists="upsert", primary_keys=["id"], last_modified_keys=["score"],
+                               execution=execution, **RUN).execute(make_context())
+        counts[execution] = (table, count(table))
+    assert counts["immediate"][1] == 3
+    table, right_after = counts["delayed"]
+    assert right_after == 2, "a delayed upsert landed before the run ended: the emulator no longer delays it"
+    deadline = time.monotonic() + 30
+    while count(table) != 3:
+        assert time.monotonic() < deadline, "the delayed upsert never landed"
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [

@@ -205,7 +205,8 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             body["redshiftDestinationOptions"] = self.redshift_options
         if columns:
             body["tableColumns"] = columns
-        created = self.hook.call("POST", "/imports/files/csv", json=body)
+        # A repeat only leaves an unused import job; the whole start is not done over (preprocessing ran a job).
+        created = self.hook.create("/imports/files/csv", json=body)
         self.log.info("Created CSV import %s into %s.%s (database %s)", created["id"], schema, table,
                       target.database_id)
         return self.hook.start_run("job", int(created["id"]))  # POST /jobs/{id}/runs, as civis-python's run_job

@@ -1,0 +1,28 @@
+"""A create that fails ambiguously *after* the task already ran a job (a CSV import's preprocessing): the
+start cannot be done over (that would run the preprocessing again), so the create itself is repeated."""
+
+from __future__ import annotations
+
+import uuid
+
+from airflow_civis.hooks.civis import CivisHook
+from airflow_civis.hooks.files import CivisFileTransfer
+from airflow_civis.operators import CivisImportCsvOperator
+from tests.helpers import make_context
+
+
+def test_import_create_failing_ambiguously_after_preprocessing_is_repeated(conn, tmp_path):
+    source = tmp_path / "data.csv"
+    source.write_text("id,name\n1,a\n2,b\n")
+    file_id = CivisFileTransfer(CivisHook()).upload(str(source))
+    # Half of POST /imports/files/csv answer 502 (seed 1: the first one does, the second not), nothing else.
+    conn.faults({"route": "/imports/files/csv", "methods": ["POST"], "status": 502, "rate": 0.5}, seed=1)
+    table = f"scratch.t_{uuid.uuid4().hex[:10]}"
+    task = CivisImportCsvOperator(task_id="imp", table=table, database="Civis Emulator Warehouse",
+                                  file_ids=[file_id], deferrable=False, poll_interval=0.05,
+                                  retry={"backoff_initial": 0.01})
+    result = task.execute(make_context())
+    assert result["rows_loaded"] == 2
+    assert conn.call("GET", "/_emulator/faults")["total_injected"] >= 1  # the create did fail at least once
+    started = conn.runs_started()
+    assert all(count == 1 for count in started.values()), started  # one preprocessing run, one import run

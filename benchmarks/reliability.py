@@ -7,9 +7,10 @@ and half after the request took effect. Each DAG runs with ``airflow dags test``
 AIRFLOW_HOME (deferrable tasks: the triggerer runs in the same process). Reported:
 
 * ``faults_injected``: by kind, from ``GET /_emulator/faults``;
-* ``retries``: hook retries (task log lines "Retrying Civis API call"), run starts reconciled after an
-  ambiguous failure ("Reconciling Civis run start"), starts done over after an ambiguous create
-  ("Restarting Civis run start"), and Airflow task retries ("UP_FOR_RETRY");
+* ``retries``: hook retries (task log lines "Retrying Civis API call"), harmless creates repeated after an
+  ambiguous failure, run starts reconciled after an ambiguous failure ("Reconciling Civis run start"),
+  starts done over after an ambiguous create ("Retrying Civis run start"), presigned-URL transfers
+  retried, and Airflow task retries ("UP_FOR_RETRY"; tasks get ``--task-retries``, default 0);
 * ``duplicates``: extra runs per job (``runs_started`` of ``GET /_emulator/stats`` minus one);
 * ``succeeded`` out of ``runs``. The last line is one JSON object.
 
@@ -31,10 +32,12 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "reliability-civis-key-3b8f17"
-PATTERNS = {
+PATTERNS = {  # log lines of the one retry policy (airflow_civis/hooks/_retry.py) and of Airflow
     "hook_retries": r"Retrying Civis API call",
+    "harmless_create_repeats": r"Retrying POST \S+ \(a duplicate is harmless\)",
     "start_reconciliations": r"Reconciling Civis run start",
-    "start_restarts": r"Restarting Civis run start",
+    "start_restarts": r"Retrying Civis run start",
+    "file_transfer_retries": r"Retrying (upload|download|part \d+) ",
     "airflow_task_retries": r"UP_FOR_RETRY",
 }
 
@@ -56,11 +59,14 @@ def count_lines(output: str) -> Counter:
 
 
 def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float, seed: int,
-                 work: Path, dags_folder: Path = ROOT / "example_dags", verbose: bool = True) -> dict:
+                 work: Path, dags_folder: Path = ROOT / "example_dags", verbose: bool = True,
+                 task_retries: int = 0) -> dict:
     from airflow_civis.emulator.faults import standard_profile
     from airflow_civis.emulator.server import start_emulator_process, stop_emulator_process
     from airflow_civis.testing import run_dag_test
 
+    # Airflow task retries off by default: the provider's own retries must carry every run on their own.
+    retries_env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": str(task_retries)}
     proc, base_url = start_emulator_process(API_KEY, data_dir=str(work / "emulator"))
     retries: Counter = Counter()
     succeeded, failures, seconds = 0, [], []
@@ -69,7 +75,7 @@ def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float
         for i in range(runs):
             for dag_id in dags:
                 result = run_dag_test(dag_id, dags_folder=dags_folder, home=work / f"home-{dag_id}-{i}",
-                                      base_url=base_url, api_key=API_KEY)
+                                      base_url=base_url, api_key=API_KEY, extra_env=retries_env)
                 retries += count_lines(result.output)
                 seconds.append(result.seconds)
                 succeeded += result.succeeded
@@ -89,7 +95,7 @@ def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float
     started = stats["runs_started"]
     return {
         "benchmark": "reliability", "dags": dags, "runs": runs * len(dags), "succeeded": succeeded,
-        "error_rate": error_rate, "drop_rate": drop_rate, "seed": seed,
+        "error_rate": error_rate, "drop_rate": drop_rate, "seed": seed, "task_retries": task_retries,
         "api_requests": stats["total_requests"], "faults_injected": faults["injected"],
         "faults_injected_total": faults["total_injected"], "retries": dict(retries),
         "civis_runs_started": sum(started.values()), "jobs_run": len(started),
@@ -105,11 +111,13 @@ def main() -> None:
     parser.add_argument("--error-rate", type=float, default=0.2)
     parser.add_argument("--drop-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--task-retries", type=int, default=0,
+                        help="Airflow task retries for tasks that set none (default 0: only the provider retries)")
     args = parser.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="civis-reliability-") as work:
         result = run_scenario(args.runs, args.dag or ["civis_quickstart"], args.error_rate, args.drop_rate,
-                              args.seed, Path(work))
+                              args.seed, Path(work), task_retries=args.task_retries)
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     print(f"runs: {result['runs']}, succeeded: {result['succeeded']}")
     print(f"faults injected: {result['faults_injected_total']} {result['faults_injected']}"

@@ -4,7 +4,8 @@ civis_event_driven: a DAG run each time a Civis job, run on Civis's own schedule
 The asset ``civis-job://<id>`` (``civis://`` is this provider's scheme for warehouse tables) is watched
 by ``CivisJobEventTrigger`` in the triggerer: every *new* run of the job that ends ``succeeded`` becomes
 one asset event, and each event one DAG run (a run that was there before the watcher started never
-fires; a run fires once, also across a triggerer restart on Airflow 3.3+). The task reads which Civis run it was from the triggering event's payload.
+fires; a run fires once, also across a triggerer restart on Airflow 3.3+). The task reads which Civis
+run it was from the triggering event's payload.
 
 Which job: ``CIVIS_EVENT_JOB_ID`` (an environment variable, read at parse time; a Variable lookup at
 parse time would cost a database call per parse). Point ``civis_default`` at Civis or at the emulator.

@@ -26,6 +26,7 @@ from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.operators._journal import STATE_STORE_KEY as STATE_STORE_KEY  # importable from here too
 from airflow_civis.operators._journal import RunJournal
+from airflow_civis.operators._outputs import outputs_by_name
 from airflow_civis.runs import ACTIVE_STATES, CivisRunState, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_bool, check_count, check_positive_number
@@ -320,21 +321,5 @@ class CivisRunOperatorBase(BaseOperator):
         return [line.get("message", "") for line in lines[-self.log_tail_lines :]]
 
     def _read_outputs(self, run: RunRef) -> dict[str, Any]:
-        """Outputs by name: JSON values as their value, files/tables/others as ``{"file_id": 12}`` etc.
-
-        Every output, of every page (the hook reads them where civis-python does, for every kind). Names
-        need not be unique on Civis: a repeated name gets ``_<objectId>`` appended rather than hiding one.
-        """
-        result: dict[str, Any] = {}
-        for output in self.hook.list_run_outputs(run):
-            kind = output.get("objectType")
-            name = output.get("name") or f"{kind}_{output.get('objectId')}"
-            if name in result:
-                name = f"{name}_{output.get('objectId')}"
-            if kind == "JSONValue":
-                value = output.get("value")
-                result[name] = self.hook.get_json_value(output["objectId"]) if value is None else value
-            else:
-                key = "file_id" if kind == "File" else f"{str(kind).lower()}_id"
-                result[name] = {key: output.get("objectId")}
-        return result
+        """The run's outputs by name (see :func:`~airflow_civis.operators._outputs.outputs_by_name`)."""
+        return outputs_by_name(self.hook, run)

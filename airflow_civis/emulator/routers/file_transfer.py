@@ -5,14 +5,20 @@
 * ``PUT /_emulator/presigned/parts/{id}/{n}``: one part of a multipart upload;
 * ``GET /_emulator/presigned/files/{id}``: the file's bytes.
 
-Request bodies are read on the event loop and handed to a worker thread in blocks of up to 4 MiB,
-written with one ``pwritev`` each while the next block arrives; parts go straight to their place in
-the assembled file (``file_writes.py``), so no byte is copied twice.
+A part's body goes from the socket to its place in the assembled file inside the kernel
+(``Sink.splice_from``) when the server exposes the connection's socket (uvicorn does): uvicorn's own
+path hands a body over 64-256 KiB at a time through the event loop, which held uploads to a fraction of
+what the loopback carries. The parser then never saw those bytes, so that response closes the
+connection. Otherwise (and for the form POST) bodies are read on the event loop and handed to a worker
+thread in blocks of up to 4 MiB, one ``pwritev`` each while the next block arrives. Parts go straight
+to their place in the assembled file (``file_writes.py``), so no byte is copied twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -53,7 +59,7 @@ class BlockWriter:
             self._inflight = None
         if self._pieces:
             pieces, self._pieces, self._size = self._pieces, [], 0
-            self._inflight = self._loop.run_in_executor(None, self._sink.writev, pieces)
+            self._inflight = self._loop.run_in_executor(_DISK, self._sink.writev, pieces)
 
     async def close(self) -> int:
         """Write what is left and commit; on any failure nothing is published."""
@@ -63,12 +69,49 @@ class BlockWriter:
         except BaseException:
             self._sink.abort()
             raise
-        return await self._loop.run_in_executor(None, self._sink.commit)
+        return await self._loop.run_in_executor(_DISK, self._sink.commit)
 
     async def abort(self) -> None:
         if self._inflight is not None:
             await asyncio.gather(self._inflight, return_exceptions=True)
         self._sink.abort()
+
+
+DIRECT_MIN = 1024 * 1024  # smaller bodies are not worth closing the connection for
+BODY_TIMEOUT = 60.0
+# Data-plane disk work has its own threads: a client's parallel parts must not wait behind (or starve)
+# the event loop's default executor.
+_DISK = ThreadPoolExecutor(max_workers=32, thread_name_prefix="emulator-data-plane")
+
+
+def _socket_of(request: Request) -> tuple[Any, int] | None:
+    """The connection's transport and socket fd, where the server exposes them (faults.py drops
+    connections through the same door)."""
+    transport = getattr(getattr(request.receive, "__self__", None), "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or not hasattr(os, "splice"):
+        return None
+    return transport, sock.fileno()
+
+
+async def _splice_body(request: Request, sink: Sink, declared: int, transport: Any, fd: int) -> None:
+    """What the server has read already through ASGI, the rest straight from the socket."""
+    loop = asyncio.get_running_loop()
+    message = await request.receive()
+    if message["type"] != "http.request":
+        raise ConnectionError("the client went away")
+    more = message.get("more_body", False)
+    if more:
+        transport.pause_reading()  # before any await: from here on, body bytes stay in the socket
+    try:
+        if message.get("body"):
+            await loop.run_in_executor(_DISK, sink.write, message["body"])
+        left = declared - len(message.get("body", b""))
+        if more and left > 0:
+            await loop.run_in_executor(_DISK, sink.splice_from, fd, left, BODY_TIMEOUT)
+    except BaseException:
+        transport.close()
+        raise
 
 
 def _declared_length(request: Request) -> int | None:
@@ -87,21 +130,33 @@ async def put_part(request: Request, file_id: int, part_num: int):
     state = emulator(request)
     q = request.query_params
     presign.check_url(state.api_key, request.url.path, q.get("expires"), q.get("signature"))
+    declared = _declared_length(request)
     try:
-        writer = BlockWriter(state.files.open_part(file_id, part_num, _declared_length(request)))
+        sink = state.files.open_part(file_id, part_num, declared)
     except (FileStoreError, FileNotFound) as exc:
         raise _store_errors(exc) from None
+    headers = {"ETag": f'"{file_id}-{part_num}"'}
+    direct = _socket_of(request) if declared is not None and declared >= DIRECT_MIN else None
     try:
-        async for chunk in request.stream():
-            await writer.write(chunk)
-    except BaseException:
-        await writer.abort()
-        raise
-    try:
-        await writer.close()
+        if direct is not None:
+            headers["Connection"] = "close"
+            await _splice_body(request, sink, declared, *direct)  # type: ignore[arg-type]
+            await asyncio.get_running_loop().run_in_executor(_DISK, sink.commit)
+        else:
+            writer = BlockWriter(sink)
+            try:
+                async for chunk in request.stream():
+                    await writer.write(chunk)
+            except BaseException:
+                await writer.abort()
+                raise
+            await writer.close()
     except (FileStoreError, FileNotFound) as exc:
         raise _store_errors(exc) from None
-    return Response(status_code=200, headers={"ETag": f'"{file_id}-{part_num}"'})
+    except (ConnectionError, TimeoutError) as exc:
+        sink.abort()
+        raise bad_request(f"the part's body did not arrive: {exc}") from None
+    return Response(status_code=200, headers=headers)
 
 
 @router.post("/uploads")

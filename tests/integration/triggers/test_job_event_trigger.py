@@ -231,6 +231,44 @@ def test_restart_without_a_store_starts_from_the_run_at_that_time(civis_conn):
     asyncio.run(scenario())
 
 
+def test_hidden_jobs_are_read_from_the_hidden_view(civis_conn):
+    """Jobs the provider creates are hidden; GET /jobs lists them only with hidden=true."""
+    job = CivisHook().call("POST", "/scripts/containers", json={
+        "name": "hidden-job", "dockerCommand": "civis-emulator:sleep 3", "hidden": True, **CONTAINER})["id"]
+    noise = make_job("civis-emulator:sleep 0")
+
+    async def scenario() -> None:
+        trigger = CivisJobEventTrigger(job_id=job, poll_interval=FAST, hidden=True)
+        async with Watching(trigger.run()) as watch:
+            await started(trigger)
+            run = await in_thread(run_to_end, job)
+            await in_thread(run_to_end, noise)
+            assert [e["run_id"] for e in await watch.until(1)] == [run["id"]]
+
+    asyncio.run(scenario())
+
+
+async def _several_assets_store_refuses(*_: Any) -> Any:
+    raise ValueError("Task has 2 concrete inlets and outlets")
+
+
+def test_a_trigger_watching_several_assets_keeps_its_mark_in_memory(civis_conn):
+    job = make_job()
+    store = AsyncDictStore()
+    store.aget = store.aset = _several_assets_store_refuses  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        trigger = CivisJobEventTrigger(job_id=job, poll_interval=FAST)
+        trigger.asset_state_store = store
+        async with Watching(trigger.run()) as watch:
+            await started(trigger)
+            run = await in_thread(run_to_end, job)
+            assert [e["run_id"] for e in await watch.until(1)] == [run["id"]]
+        assert trigger._memory_only
+
+    asyncio.run(scenario())
+
+
 def test_watchers_share_one_poll_through_airflows_shared_stream(civis_conn):
     from airflow.triggers.shared_stream import SharedStreamManager
 

@@ -10,8 +10,10 @@ assumes the pessimistic one until shown otherwise. Either way it batches:
 * **every change** -- ``GET /jobs?state=<run states>&order=last_run_updated_at&order_dir=desc``, paged
   back to the previous read, shows every run that started or ended since; the active list below runs
   for a batch of new runs, after a gap and every ``sweep_interval`` as the safety net;
-* **creation only** (and until known) -- the active list ``GET /jobs?state=queued,running``, every page,
-  every cycle: a watched job that left it has ended (or was replaced);
+* **creation only** (and until known) -- the change list still shows new runs (verified, replaced), and
+  every watched run that ended is in the ended list at or above its own stamp: that *window* is read
+  while it is shorter than the active list ``GET /jobs?state=queued,running`` (every page), which is
+  read otherwise: a watched job that left it has ended (or was replaced);
 * **ended look-up** -- the jobs that left the active list are found in
   ``GET /jobs?state=succeeded,failed,cancelled&order=last_run_updated_at&order_dir=desc``, read only as
   far as their own stamps (a stamp never moves back, whichever semantics hold) and only while a page

@@ -50,7 +50,7 @@ async def watch(mode: str, jobs: list[int], args: argparse.Namespace, hook: Any)
     await asyncio.to_thread(hook.call, "POST", "/_emulator/reset-stats")
     tasks = [asyncio.create_task(consume(i, t)) for i, t in enumerate(triggers)]
     deadline = time.monotonic() + 60
-    while any(t._mark is None for t in triggers):  # every watcher has read its job once
+    while any(t.mark.value is None for t in triggers):  # every watcher has read its job once
         assert time.monotonic() < deadline, "watchers did not start"
         await asyncio.sleep(0.1)
     startup = await asyncio.to_thread(get_requests, hook)

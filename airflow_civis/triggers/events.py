@@ -26,6 +26,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from airflow_civis._compat import SHARED_STREAMS
 from airflow_civis.exceptions import CivisError
 from airflow_civis.runs import TERMINAL_STATES
+from airflow_civis.triggers._asset_mark import AssetMark
 
 DEFAULT_STATES = ("succeeded",)
 
@@ -71,8 +72,8 @@ class CivisJobEventTrigger(BaseEventTrigger):
         self.job_id, self.states, self.poll_interval = _check(job_id, states, poll_interval)
         self.civis_conn_id = str(civis_conn_id)
         self.hidden = bool(hidden)
-        self._mark: int | None = None
-        self._memory_only = False
+        key = f"civis_job_event.{self.civis_conn_id}.{self.job_id}.{','.join(self.states)}.mark"
+        self.mark = AssetMark(self, key)  # the newest run handled, or there at the start
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -122,17 +123,16 @@ class CivisJobEventTrigger(BaseEventTrigger):
         while no triggerer watched fires now (one ``GET /jobs/{id}`` per trigger start)."""
         from airflow_civis.hooks.civis_async import CivisAsyncHook
 
-        stored = await self._load_mark()
+        stored = await self.mark.load()
         async with CivisAsyncHook(self.civis_conn_id) as hook:
             try:
                 job = await hook.call("GET", f"/jobs/{self.job_id}") or {}
             except CivisError as err:
                 raise CivisError(f"CivisJobEventTrigger: job {self.job_id} could not be read ({err})") from err
-        if stored is None:
+        if not isinstance(stored, int):
             run = job.get("lastRun") or {}
-            await self._save_mark(int(run.get("id") or 0))
+            await self.mark.save(int(run.get("id") or 0))
             return None
-        self._mark = stored
         return await self._consider(job)
 
     async def _consider(self, item: dict[str, Any]) -> TriggerEvent | None:
@@ -140,38 +140,11 @@ class CivisJobEventTrigger(BaseEventTrigger):
         run_id, state = run.get("id"), run.get("state")
         if not isinstance(run_id, int) or state not in TERMINAL_STATES:
             return None
-        if self._mark is not None and run_id <= self._mark:
+        if isinstance(self.mark.value, int) and run_id <= self.mark.value:
             return None
-        await self._save_mark(run_id)  # before the event leaves: never twice (see the module docstring)
+        await self.mark.save(run_id)  # before the event leaves: never twice (see the module docstring)
         if state not in self.states:
             return None
         self.log.info("Civis job %s run %s ended %s", self.job_id, run_id, state)
         return TriggerEvent({"job_id": self.job_id, "run_id": run_id, "state": state,
                              "finished_at": run.get("finishedAt"), "civis_conn_id": self.civis_conn_id})
-
-    @property
-    def _store_key(self) -> str:
-        return f"civis_job_event.{self.civis_conn_id}.{self.job_id}.{','.join(self.states)}.mark"
-
-    async def _store_call(self, method: str, *args: Any) -> Any:
-        """Call the watched asset's state store (Airflow 3.3+); None where there is no single one."""
-        store = getattr(self, "asset_state_store", None)
-        if store is None or self._memory_only:
-            return None
-        try:
-            return await getattr(store, method)(*args)
-        except ValueError:  # one trigger watching several assets: no single place for the mark
-            self._memory_only = True
-            self.log.warning("CivisJobEventTrigger for job %s watches several assets: its mark is kept in "
-                             "memory only, so a triggerer restart starts from the job's run at that time", self.job_id)
-            return None
-
-    async def _load_mark(self) -> int | None:
-        if self._mark is not None:
-            return self._mark
-        value = await self._store_call("aget", self._store_key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    async def _save_mark(self, run_id: int) -> None:
-        self._mark = run_id
-        await self._store_call("aset", self._store_key, run_id)

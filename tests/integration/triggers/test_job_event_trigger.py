@@ -91,7 +91,7 @@ class Watching:
 async def started(trigger: CivisJobEventTrigger, timeout: float = 10) -> None:
     """The trigger has its mark (its baseline read is done): runs from now on are new."""
     deadline = time.monotonic() + timeout
-    while trigger._mark is None:
+    while trigger.mark.value is None:
         assert time.monotonic() < deadline, "the trigger never read its job"
         await asyncio.sleep(0.02)
 
@@ -264,7 +264,7 @@ def test_a_trigger_watching_several_assets_keeps_its_mark_in_memory(civis_conn):
             await started(trigger)
             run = await in_thread(run_to_end, job)
             assert [e["run_id"] for e in await watch.until(1)] == [run["id"]]
-        assert trigger._memory_only
+        assert trigger.mark.memory_only
 
     asyncio.run(scenario())
 

@@ -143,8 +143,12 @@ CANCEL_REFUSALS = frozenset({404, 409, 422})
 
 
 def refused_cancel(ref: RunRef, err: CivisAPIError, state: str | None) -> CivisAPIError | None:
-    """None if ``state`` (read after the refusal) explains it; else the error to raise instead."""
-    if state in TERMINAL_STATES:  # a CivisRunState or the API's string alike
+    """None if ``state`` (read after the refusal) explains it; else the error to raise instead.
+
+    Any state that is not active explains it, including one this provider does not know (civis-python
+    also accepts ``"success"``): the run has ended either way.
+    """
+    if state is not None and state not in ACTIVE_STATES:  # a CivisRunState or the API's string alike
         return None
     return CivisAPIError(err.method, err.path, err.status,
                          f"{err.api_message} (cancel of {ref} refused while it is still {state or 'unknown'})")

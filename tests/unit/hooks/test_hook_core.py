@@ -113,3 +113,14 @@ def test_run_states_are_an_enum_that_compares_with_the_apis_strings():
     assert CivisRunState.FAILED in TERMINAL_STATES and f"{CivisRunState.PAUSED}" == "paused"
     err = CivisAPIError("DELETE", "/scripts/python3/1/runs/2", 404, "gone")
     assert refused_cancel(RunRef("python3", 1, 2), err, CivisRunState.CANCELLED) is None
+
+
+@pytest.mark.parametrize(("state", "explained"), [
+    ("succeeded", True), ("success", True), ("failed", True), ("running", False), ("queued", False), (None, False),
+])
+def test_a_refused_cancel_is_explained_by_any_ended_state_even_an_unknown_one(state, explained):
+    err = CivisAPIError("DELETE", "/scripts/python3/1/runs/2", 404, "gone")
+    answer = refused_cancel(RunRef("python3", 1, 2), err, state)
+    assert (answer is None) is explained
+    if not explained:
+        assert answer is not None and answer.status == 404 and "still" in answer.api_message

@@ -50,6 +50,8 @@ class CivisRunState(str, Enum):
 #: The API's strings of the states above (plain ``str``, so they serialise and print as the API's).
 ACTIVE_STATES = frozenset(state.value for state in CivisRunState.active())
 TERMINAL_STATES = frozenset(state.value for state in CivisRunState.terminal())
+#: States that mean success: civis-python (``civis.base.FINISHED``) also accepts ``"success"``.
+SUCCESS_STATES = frozenset({CivisRunState.SUCCEEDED.value, "success"})
 
 #: Script kinds that live under ``/scripts/<kind>`` (the seeds' ``post_<kind>_runs`` family).
 SCRIPT_KINDS = ("containers", "python3", "r", "sql", "javascript", "custom")

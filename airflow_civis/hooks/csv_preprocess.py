@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_civis.exceptions import CivisError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.runs import TERMINAL_STATES, RunRef
+from airflow_civis.runs import ACTIVE_STATES, SUCCESS_STATES, RunRef
 
 DEFAULT_TIMEOUT = 3600.0
 
@@ -48,12 +48,12 @@ def _wait(hook: CivisHook, ref: RunRef, file_id: int, poll_interval: float, dead
     while True:
         run = hook.get_run(ref) or {}
         state = run.get("state")
-        if state in TERMINAL_STATES:
+        if state is not None and state not in ACTIVE_STATES:  # any ended state, known or not
             break
         if time.monotonic() >= deadline:
             raise CivisRunTimeoutError(f"CSV preprocess of file {file_id} ({ref}) did not finish in time")
         time.sleep(poll_interval)
-    if state != "succeeded":
+    if state not in SUCCESS_STATES:
         tail = [str(line.get("message", "")) for line in hook.get_run_logs(ref)][-10:]
         raise CivisRunError(
             f"CSV preprocess of file {file_id} {state} ({ref}): {run.get('error') or 'no error given'}",

@@ -27,7 +27,7 @@ from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.operators._journal import STATE_STORE_KEY as STATE_STORE_KEY  # importable from here too
 from airflow_civis.operators._journal import RunJournal
 from airflow_civis.operators._outputs import outputs_by_name
-from airflow_civis.runs import ACTIVE_STATES, CivisRunState, RunRef
+from airflow_civis.runs import ACTIVE_STATES, SUCCESS_STATES, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_bool, check_count, check_positive_number
 
@@ -198,7 +198,7 @@ class CivisRunOperatorBase(BaseOperator):
             run = self.hook.find_run_since(saved["kind"], saved["job_id"], saved.get("baseline_run_id"))
         if run is not None:
             details = self.hook.get_run(run)
-            if details.get("state") in ACTIVE_STATES or details.get("state") == CivisRunState.SUCCEEDED:
+            if details.get("state") in ACTIVE_STATES | SUCCESS_STATES:
                 self.log.info("Reattaching to %s (%s) started by an earlier try", run, details.get("state"))
                 if "run_id" not in saved:
                     journal.set({**run.to_dict(), "started_at": saved.get("started_at", time.time())})
@@ -296,7 +296,7 @@ class CivisRunOperatorBase(BaseOperator):
                           "log complete" if self._log_follower(run).final else "late_log_wait reached")
         self._copy_logs(run, whole=True)
         self._forget(context)
-        if state != "succeeded":
+        if state not in SUCCESS_STATES:
             tail = self._log_tail(run)
             error = details.get("error") or f"run ended in state {state!r}"
             shown = "\n".join(f"    {line}" for line in tail) or "    (no log lines)"

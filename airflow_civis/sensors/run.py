@@ -11,7 +11,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow_civis.deferral import DEFAULT_POLL_INTERVAL, resolve_deferrable
 from airflow_civis.exceptions import CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.runs import ACTIVE_STATES, RunRef, validate_kind
+from airflow_civis.runs import ACTIVE_STATES, SUCCESS_STATES, RunRef, validate_kind
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_int_id, check_positive_number
 
@@ -69,7 +69,7 @@ class CivisRunSensor(BaseSensorOperator):
     def _check(self, ref: RunRef, state: str | None, error: str | None) -> bool:
         if state in ACTIVE_STATES:
             return False
-        if state == "succeeded":
+        if state in SUCCESS_STATES:
             return True
         raise CivisRunError(f"Civis {ref} {state}: {error}", state=str(state), job_id=ref.job_id,
                             run_id=ref.run_id, log_tail=[])

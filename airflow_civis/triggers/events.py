@@ -12,8 +12,9 @@ store, so it survives a triggerer restart: a run that ended while no triggerer r
 the restart, and a fired run never fires again. Limits: a triggerer killed between storing the mark and
 Airflow storing the event loses that one event (at most once, never twice); without a state store
 (Airflow before 3.3, or one trigger watching several assets) the mark lives in memory, so a restart
-starts from the job's run at that moment (runs that ended while it was down do not fire); and a job
-run twice within one poll interval shows only its newer run.
+starts from the job's run at that moment (runs that ended while it was down do not fire). A job run
+several times between two polls shows only its newest run in ``GET /jobs``; its runs after the mark are
+then listed (``GET /jobs/{id}/runs``, the newest 100) and each fires, oldest first.
 """
 
 from __future__ import annotations
@@ -107,44 +108,68 @@ class CivisJobEventTrigger(BaseEventTrigger):
             yield event
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
-        first = await self._start()
-        if first is not None:
-            yield first
+        job = await self._start()
+        if job is not None:
+            async for event in self._consider(job):
+                yield event
         async for changes in shared_stream:
             item = (changes.get("jobs") or {}).get(str(self.job_id))
             if item is not None:
-                event = await self._consider(item)
-                if event is not None:
+                async for event in self._consider(item):
                     yield event
 
     # -- once per run ---------------------------------------------------------------------------------
-    async def _start(self) -> TriggerEvent | None:
-        """Load the mark; without one, the job's run now is the baseline. With one, a run that ended
-        while no triggerer watched fires now (one ``GET /jobs/{id}`` per trigger start)."""
+    async def _start(self) -> dict[str, Any] | None:
+        """Load the mark; without one, the job's run now is the baseline (None returned). With one, the
+        job's item, so that runs that ended while no triggerer watched fire now (one ``GET /jobs/{id}``
+        per trigger start)."""
+        stored = await self.mark.load()
+        try:
+            job = await self._call("GET", f"/jobs/{self.job_id}") or {}
+        except CivisError as err:
+            raise CivisError(f"CivisJobEventTrigger: job {self.job_id} could not be read ({err})") from err
+        if not isinstance(stored, int):
+            await self.mark.save(int((job.get("lastRun") or {}).get("id") or 0))
+            return None
+        return job
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         from airflow_civis.hooks.civis_async import CivisAsyncHook
 
-        stored = await self.mark.load()
         async with CivisAsyncHook(self.civis_conn_id) as hook:
-            try:
-                job = await hook.call("GET", f"/jobs/{self.job_id}") or {}
-            except CivisError as err:
-                raise CivisError(f"CivisJobEventTrigger: job {self.job_id} could not be read ({err})") from err
-        if not isinstance(stored, int):
-            run = job.get("lastRun") or {}
-            await self.mark.save(int(run.get("id") or 0))
-            return None
-        return await self._consider(job)
+            return await hook.call(method, path, **kwargs)
 
-    async def _consider(self, item: dict[str, Any]) -> TriggerEvent | None:
+    async def _consider(self, item: dict[str, Any]) -> AsyncIterator[TriggerEvent]:
+        """Events for the runs after the mark, oldest first, once the job's last run has ended."""
         run = item.get("lastRun") or {}
         run_id, state = run.get("id"), run.get("state")
         if not isinstance(run_id, int) or state not in TERMINAL_STATES:
-            return None
+            return
         if isinstance(self.mark.value, int) and run_id <= self.mark.value:
-            return None
-        await self.mark.save(run_id)  # before the event leaves: never twice (see the module docstring)
-        if state not in self.states:
-            return None
-        self.log.info("Civis job %s run %s ended %s", self.job_id, run_id, state)
-        return TriggerEvent({"job_id": self.job_id, "run_id": run_id, "state": state,
-                             "finished_at": run.get("finishedAt"), "civis_conn_id": self.civis_conn_id})
+            return
+        for ended in await self._runs_after_mark(run):
+            await self.mark.save(ended["id"])  # before the event leaves: never twice (see the module docstring)
+            if ended["state"] in self.states:
+                self.log.info("Civis job %s run %s ended %s", self.job_id, ended["id"], ended["state"])
+                yield TriggerEvent({"job_id": self.job_id, "run_id": ended["id"], "state": ended["state"],
+                                    "finished_at": ended.get("finishedAt"), "civis_conn_id": self.civis_conn_id})
+
+    async def _runs_after_mark(self, last: dict[str, Any]) -> list[dict[str, Any]]:
+        """The job's ended runs after the mark up to ``last``, oldest first: a job run twice between two
+        polls shows only its newer run in ``GET /jobs``, so its runs are listed (``GET /jobs/{id}/runs``,
+        newest 100), once per new last run. Stops before a run still active (the next poll comes back)."""
+        mark = self.mark.value if isinstance(self.mark.value, int) else 0
+        try:
+            runs = await self._call("GET", f"/jobs/{self.job_id}/runs",
+                                    params={"limit": 100, "order": "id", "order_dir": "desc"}) or []
+        except CivisError as err:
+            self.log.warning("Listing the runs of Civis job %s failed (%s); taking its last run only", self.job_id, err)
+            runs = []
+        newer = {r["id"]: r for r in runs if isinstance(r.get("id"), int) and mark < r["id"] <= last["id"]}
+        newer[last["id"]] = {**newer.get(last["id"], {}), **last}
+        ended = []
+        for run in sorted(newer.values(), key=lambda r: r["id"]):
+            if run.get("state") not in TERMINAL_STATES:
+                break
+            ended.append(run)
+        return ended

@@ -153,6 +153,20 @@ def test_sees_runs_end_when_last_run_updated_at_moves_only_at_creation(civis_con
     asyncio.run(scenario())
 
 
+def test_a_job_run_twice_between_two_polls_fires_for_each_run(civis_conn):
+    job = make_job("civis-emulator:sleep 0")
+
+    async def scenario() -> None:
+        trigger = CivisJobEventTrigger(job_id=job, poll_interval=3)  # both runs end within one interval
+        async with Watching(trigger.run()) as watch:
+            await started(trigger)
+            first = await in_thread(run_to_end, job)
+            second = await in_thread(run_to_end, job)
+            assert [e["run_id"] for e in await watch.until(2)] == [first["id"], second["id"]]
+
+    asyncio.run(scenario())
+
+
 def test_only_the_chosen_states_fire(civis_conn):
     job = make_job("civis-emulator:sleep 0.1")
 

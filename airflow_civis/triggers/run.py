@@ -104,7 +104,7 @@ class CivisRunTrigger(BaseTrigger):
                     run = {}
                 except CivisError as err:
                     return {"status": "error", "message": str(err)}
-                if run.get("state") in TERMINAL_STATES:
+                if run.get("state") and run["state"] not in ACTIVE_STATES:  # any ended state, known or not
                     error = run.get("error") or run.get("mistralStateInfo")
                     return {"status": run["state"], "error": error, "finished_at": run.get("finishedAt")}
                 left = None if self.deadline is None else self.deadline - time.time()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from airflow.sdk import BaseOperatorLink
 
@@ -17,19 +16,19 @@ _NOT_AN_OPERATOR_THAT_RAN = object()
 
 #: Where the emulator serves its read-only run pages (airflow_civis/emulator/routers/pages.py).
 EMULATOR_UI_PATH = "/_emulator/ui"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def run_page_url(app_url: str, job_id: int, run_id: int) -> str:
+def run_page_url(app_url: str, job_id: int, run_id: int, *, emulator: bool = False) -> str:
     """The page a person opens to look at one run.
 
     On Civis Platform, the platform's own run page (the URL ``civis.futures.CivisFuture.job_run_url``
     gives): ``https://platform.civisanalytics.com/spa/#/jobs/<job>?runId=<run>``. On the emulator
-    (``app_url`` on loopback), its HTML page ``<app_url>/_emulator/ui/jobs/<job>/runs/<run>``; the API's
-    ``/jobs/<job>/runs/<run>`` is a JSON route that needs the API key, which a browser does not send.
+    (``emulator``: its connection says so; a loopback host alone may be a tunnel to real Civis), its
+    HTML page ``<app_url>/_emulator/ui/jobs/<job>/runs/<run>``; the API's ``/jobs/<job>/runs/<run>``
+    is a JSON route that needs the API key, which a browser does not send.
     """
     base = app_url.rstrip("/")
-    if (urlsplit(base).hostname or "") in _LOOPBACK_HOSTS:
+    if emulator:
         return f"{base}{EMULATOR_UI_PATH}/jobs/{int(job_id)}/runs/{int(run_id)}"
     return f"{base}/spa/#/jobs/{int(job_id)}?runId={int(run_id)}"
 

@@ -58,8 +58,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 def conn_env(base_url: str, extra: dict | None = None) -> dict[str, str]:
     conn = {"conn_type": "civis", "host": base_url, "password": API_KEY}
-    if extra:
-        conn["extra"] = json.dumps(extra)
+    conn["extra"] = json.dumps({"emulator": True, **(extra or {})})
     return {"AIRFLOW_CONN_CIVIS_DEFAULT": json.dumps(conn), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
 
 

@@ -19,7 +19,7 @@ DEMO_DAGS = ["civis_quickstart", "civis_data_movement", "civis_pipeline", "civis
 def show_runs(base_url: str, api_key: str) -> None:
     """Print every job the DAGs started, its runs' final states and their log lines, via CivisHook."""
     os.environ["AIRFLOW_CONN_CIVIS_DEMO"] = json.dumps(
-        {"conn_type": "civis", "host": base_url, "password": api_key}
+        {"conn_type": "civis", "host": base_url, "password": api_key, "extra": {"emulator": True}}
     )
     from airflow_civis.hooks.civis import CivisHook
     from airflow_civis.runs import RunRef

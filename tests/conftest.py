@@ -51,6 +51,6 @@ def civis_conn(request, monkeypatch):
     server = request.getfixturevalue(name)
     monkeypatch.setenv(
         "AIRFLOW_CONN_CIVIS_DEFAULT",
-        json.dumps({"conn_type": "civis", "host": server.base_url, "password": API_KEY}),
+        json.dumps({"conn_type": "civis", "host": server.base_url, "password": API_KEY, "extra": {"emulator": True}}),
     )
     return server

@@ -1,9 +1,11 @@
 """Turn an Airflow connection into the settings both hooks need; one place for its rules and errors.
 
 Connection fields: password = API key (required); host = API URL (default
-``https://api.civisanalytics.com``; a bare loopback host such as ``127.0.0.1`` means the local emulator
-over http); port is appended when given. Extra (JSON): ``verify`` (true/false or a CA bundle path,
-default true), ``timeout`` (seconds per request, default 60), ``retry`` (see ``RetryPolicy``).
+``https://api.civisanalytics.com``; a host without a scheme gets https, or http when the connection is
+the emulator's); port is appended when given. Extra (JSON): ``emulator`` (true for the local Civis API
+emulator: its own run pages, http by default; default false, so a loopback tunnel to real Civis is
+still Civis), ``verify`` (true/false or a CA bundle path, default true), ``timeout`` (seconds per
+request, default 60), ``retry`` (see ``RetryPolicy``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from airflow_civis.hooks._retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.civisanalytics.com"
 DEFAULT_TIMEOUT = 60.0
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 PLATFORM_APP_URL = "https://platform.civisanalytics.com"
 
 
@@ -38,10 +39,8 @@ class CivisSettings:
     verify: bool | str = True
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-    @property
-    def is_emulator(self) -> bool:
-        return (urlsplit(self.base_url).hostname or "") in _LOOPBACK_HOSTS
+    #: Said by the connection (extra ``emulator``), never guessed from a loopback host.
+    is_emulator: bool = False
 
     @property
     def app_url(self) -> str:
@@ -56,12 +55,12 @@ class CivisSettings:
         }
 
 
-def _base_url(host: str | None, port: int | None) -> str:
+def _base_url(host: str | None, port: int | None, emulator: bool = False) -> str:
     host = (host or "").strip().rstrip("/")
     if not host:
         return DEFAULT_API_URL
     if "://" not in host:
-        scheme = "http" if host.split(":")[0] in _LOOPBACK_HOSTS else "https"
+        scheme = "http" if emulator else "https"
         host = f"{scheme}://{host}"
     parts = urlsplit(host)
     if port and not parts.port:
@@ -78,6 +77,7 @@ def settings_from_connection(conn: Any, retry: RetryPolicy | dict | None = None)
             f"Connection {conn_id!r} has no API key: put your Civis API key in its password field."
         )
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else {}
+    emulator = _flag(extra.get("emulator", False), "emulator", conn_id)
     verify = extra.get("verify", True)
     if isinstance(verify, str) and verify.lower() in {"true", "false"}:
         verify = verify.lower() == "true"
@@ -95,9 +95,21 @@ def settings_from_connection(conn: Any, retry: RetryPolicy | dict | None = None)
         raise CivisConnectionError(f"Connection {conn_id!r}: {err}") from None
     return CivisSettings(
         conn_id=conn_id,
-        base_url=_base_url(conn.host, conn.port),
+        base_url=_base_url(conn.host, conn.port, emulator),
         api_key=api_key,
         verify=verify,
         timeout=timeout,
         retry=policy,
+        is_emulator=emulator,
+    )
+
+
+def _flag(value: Any, name: str, conn_id: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise CivisConnectionError(
+        f"Connection {conn_id!r}: extra {name!r} must be true or false, got {value!r}"
+        + (' (set {"emulator": true} only for the local Civis API emulator)' if name == "emulator" else "")
     )

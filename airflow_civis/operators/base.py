@@ -228,7 +228,8 @@ class CivisRunOperatorBase(BaseOperator):
 
     def run_page(self, run: RunRef) -> str:
         """The page a person opens for this run: what the "Civis Run" link shows."""
-        return run_page_url(self.hook.settings.app_url, run.job_id, run.run_id)
+        settings = self.hook.settings
+        return run_page_url(settings.app_url, run.job_id, run.run_id, emulator=settings.is_emulator)
 
     def _publish(self, context: Any, run: RunRef) -> None:
         """Ids and URL go to XCom before any waiting, so the link works even if the run fails."""

@@ -13,7 +13,6 @@ import time
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
 
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.workflows import CivisWorkflowHook
@@ -25,13 +24,12 @@ from airflow_civis.validation import check_choice, check_int_id
 RETRY_STRATEGIES = ("retry_execution", "new_execution")
 #: Journal flag: this task's last try ended with this execution failed (the next try retries it).
 FAILED_MARK = "failed_execution"
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def workflow_page_url(app_url: str, workflow_id: int, execution_id: int) -> str:
-    """The platform's page of one execution, or the emulator's (``/_emulator/ui/workflows/...``)."""
+def workflow_page_url(app_url: str, workflow_id: int, execution_id: int, *, emulator: bool = False) -> str:
+    """The platform's page of one execution, or (the connection says emulator) ``/_emulator/ui/workflows/...``."""
     base = app_url.rstrip("/")
-    if (urlsplit(base).hostname or "") in _LOOPBACK_HOSTS:
+    if emulator:
         return f"{base}{EMULATOR_UI_PATH}/workflows/{int(workflow_id)}/executions/{int(execution_id)}"
     return f"{base}/spa/#/workflows/{int(workflow_id)}/executions/{int(execution_id)}"
 
@@ -136,7 +134,8 @@ class CivisRunWorkflowOperator(CivisRunOperatorBase):
         return {"workflow_id": run.job_id, "execution_id": run.run_id}
 
     def run_page(self, run: RunRef) -> str:
-        return workflow_page_url(self.hook.settings.app_url, run.job_id, run.run_id)
+        settings = self.hook.settings
+        return workflow_page_url(settings.app_url, run.job_id, run.run_id, emulator=settings.is_emulator)
 
     # -- logs: each task's state and its runs' logs ---------------------------------------------------
     def _copy_logs(self, run: RunRef, *, whole: bool = False) -> list[str]:

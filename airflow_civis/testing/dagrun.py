@@ -29,8 +29,8 @@ class DagTestResult:
 
 
 def civis_connection_env(base_url: str, api_key: str, conn_id: str = "civis_default") -> dict[str, str]:
-    """An Airflow connection defined by environment variable (JSON form)."""
-    conn = {"conn_type": "civis", "host": base_url, "password": api_key}
+    """An Airflow connection to the emulator, defined by environment variable (JSON form)."""
+    conn = {"conn_type": "civis", "host": base_url, "password": api_key, "extra": {"emulator": True}}
     return {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn)}
 
 

@@ -71,7 +71,8 @@ def civis_emulator(
 @pytest.fixture
 def civis_connection(civis_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> str:
     """``civis_default`` aimed at ``civis_emulator`` for this test; returns the connection id."""
-    conn = {"conn_type": "civis", "host": civis_emulator.base_url, "password": civis_emulator.api_key}
+    conn = {"conn_type": "civis", "host": civis_emulator.base_url, "password": civis_emulator.api_key,
+            "extra": {"emulator": True}}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(conn))
     return CONN_ID
 

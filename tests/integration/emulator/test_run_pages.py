@@ -35,7 +35,7 @@ def finished_run(emulator):
 
     previous = os.environ.get("AIRFLOW_CONN_CIVIS_DEFAULT")
     os.environ["AIRFLOW_CONN_CIVIS_DEFAULT"] = json.dumps(
-        {"conn_type": "civis", "host": emulator.base_url, "password": API_KEY})
+        {"conn_type": "civis", "host": emulator.base_url, "password": API_KEY, "extra": {"emulator": True}})
     try:
         ctx = make_context()
         result = CivisRunScriptOperator(task_id="page", script_type="python3", script={"source": SCRIPT},

@@ -175,17 +175,18 @@ def test_connection_without_key_says_where_to_put_it(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("host", "port", "expected"),
+    ("host", "port", "emulator", "expected"),
     [
-        (None, None, "https://api.civisanalytics.com"),
-        ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
-        ("localhost:9", None, "http://localhost:9"),
-        ("https://api.example.test/", None, "https://api.example.test"),
-        ("api.example.test", None, "https://api.example.test"),
+        (None, None, False, "https://api.civisanalytics.com"),
+        ("127.0.0.1", 8123, True, "http://127.0.0.1:8123"),
+        ("localhost:9", None, True, "http://localhost:9"),
+        ("127.0.0.1", 8123, False, "https://127.0.0.1:8123"),  # a tunnel to real Civis, not the emulator
+        ("https://api.example.test/", None, False, "https://api.example.test"),
+        ("api.example.test", None, False, "https://api.example.test"),
     ],
 )
-def test_base_url_rules(monkeypatch, host, port, expected):
-    conn: dict = {"conn_type": "civis", "password": "k"}
+def test_base_url_rules(monkeypatch, host, port, emulator, expected):
+    conn: dict = {"conn_type": "civis", "password": "k", "extra": {"emulator": emulator}}
     if host:
         conn["host"] = host
     if port:

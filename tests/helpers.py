@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -45,14 +47,39 @@ def first_event(trigger) -> Any:
     return asyncio.run(consume())
 
 
-def wait_for_state(hook, ref, states, timeout: float = 15.0) -> dict[str, Any]:
-    """Poll a run until it reaches one of ``states`` (a cancel takes effect asynchronously, as on Civis)."""
-    import time
+DONE = ("succeeded", "failed", "cancelled")
 
-    states = {states} if isinstance(states, str) else set(states)
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.02,
+             what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy (returned), within a deadline (no fixed sleeps)."""
     deadline = time.monotonic() + timeout
     while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout}s")
+        time.sleep(interval)
+
+
+def wait_run(client, url: str, states=DONE, timeout: float = 30.0) -> dict[str, Any]:
+    """GET ``url`` (a run, through a requests session or a TestClient) until its state is one of ``states``."""
+
+    def reached() -> dict[str, Any] | None:
+        run = client.get(url).json()
+        return run if run["state"] in states else None
+
+    return wait_for(reached, timeout, what=f"{url} in {states}")
+
+
+def wait_for_state(hook, ref, states, timeout: float = 15.0) -> dict[str, Any]:
+    """Poll a run through the hook until it reaches one of ``states`` (a cancel takes effect asynchronously,
+    as on Civis)."""
+    states = {states} if isinstance(states, str) else set(states)
+
+    def reached() -> dict[str, Any] | None:
         run = hook.get_run(ref)
-        if run["state"] in states or time.monotonic() > deadline:
-            return run
-        time.sleep(0.05)
+        return run if run["state"] in states else None
+
+    return wait_for(reached, timeout, what=f"run {ref} in {sorted(states)}")

@@ -1,8 +1,6 @@
 """The official ``civis`` client, unmodified, against a running emulator: what a user would do
 inside a PythonOperator (``civis.APIClient()`` from CIVIS_API_KEY / CIVIS_API_ENDPOINT).
-
-Workflows that need resources the emulator does not serve yet skip *at runtime* when (and only
-when) the endpoint answers 501, so they start passing as soon as the resource lands.
+A resource the emulator stops serving (501) fails these tests; none is skipped.
 """
 
 from __future__ import annotations
@@ -13,11 +11,10 @@ import textwrap
 import uuid
 import warnings
 
+import civis
 import pytest
 
-civis = pytest.importorskip("civis")
-
-from airflow_civis.emulator.server import EmulatorServer  # noqa: E402
+from airflow_civis.emulator.server import EmulatorServer
 
 API_KEY = "official-client-key-2b7e"
 POLL = 0.2
@@ -37,11 +34,6 @@ def client(server):
         mp.setenv("CIVIS_API_ENDPOINT", server.base_url + "/")
         # force_refresh: download GET /endpoints from this emulator, not a cached spec.
         yield civis.APIClient(force_refresh_api_spec=True)
-
-
-def _skip_if_501(exc: BaseException, what: str) -> None:
-    if isinstance(exc, civis.base.CivisAPIError) and exc.status_code == 501:
-        pytest.skip(f"needs {what} (issue 3): {exc}")
 
 
 def _run_python(client, source: str, **kwargs):
@@ -122,11 +114,7 @@ def test_failed_script_raises_with_the_error(client):
 
 def test_file_round_trip(client):
     payload = b"id,name\n1,alpha\n2,beta\n"
-    try:
-        file_id = civis.io.file_to_civis(io.BytesIO(payload), "round-trip.csv", client=client)
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "files")
-        raise
+    file_id = civis.io.file_to_civis(io.BytesIO(payload), "round-trip.csv", client=client)
     buf = io.BytesIO()
     civis.io.civis_to_file(file_id, buf, client=client)
     assert buf.getvalue() == payload
@@ -134,11 +122,7 @@ def test_file_round_trip(client):
 
 
 def _database(client):
-    try:
-        databases = client.databases.list()
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "databases")
-        raise
+    databases = client.databases.list()
     assert databases, "the emulator should expose its warehouse as a database"
     return databases[0].name
 
@@ -148,46 +132,28 @@ def test_csv_to_civis_then_read_civis(client, tmp_path):
     table = f"scratch.official_{uuid.uuid4().hex[:8]}"
     path = tmp_path / "data.csv"
     path.write_text("id,name\n1,alpha\n2,beta\n")
-    try:
-        future = civis.io.csv_to_civis(
-            str(path), database, table, client=client, existing_table_rows="drop", polling_interval=POLL
-        )
-        result = future.result(timeout=120)
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "files and imports")
-        raise
-    assert result.state == "succeeded"
-    try:
-        rows = civis.io.read_civis(table, database, client=client, use_pandas=False, polling_interval=POLL)
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "exports (scripts/sql with csv output)")
-        raise
+    future = civis.io.csv_to_civis(
+        str(path), database, table, client=client, existing_table_rows="drop", polling_interval=POLL
+    )
+    assert future.result(timeout=120).state == "succeeded"
+    rows = civis.io.read_civis(table, database, client=client, use_pandas=False, polling_interval=POLL)
     assert rows[0] == ["id", "name"]
     assert sorted(rows[1:]) == [["1", "alpha"], ["2", "beta"]]
 
 
 def test_query_civis(client):
     database = _database(client)
-    try:
-        future = civis.io.query_civis("SELECT 1 AS one", database, client=client, polling_interval=POLL)
-        result = future.result(timeout=120)
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "queries")
-        raise
-    assert result.state == "succeeded"
+    future = civis.io.query_civis("SELECT 1 AS one", database, client=client, polling_interval=POLL)
+    assert future.result(timeout=120).state == "succeeded"
 
 
 def test_civis_to_csv(client, tmp_path):
     database = _database(client)
     out = tmp_path / "out.csv"
-    try:
-        future = civis.io.civis_to_csv(
-            str(out), "SELECT 1 AS one, 'x' AS two", database, client=client, polling_interval=POLL
-        )
-        future.result(timeout=120)
-    except civis.base.CivisAPIError as exc:
-        _skip_if_501(exc, "exports (scripts/sql with csv output) and files")
-        raise
+    future = civis.io.civis_to_csv(
+        str(out), "SELECT 1 AS one, 'x' AS two", database, client=client, polling_interval=POLL
+    )
+    future.result(timeout=120)
     assert out.read_text().splitlines() == ["one,two", "1,x"]
 
 

@@ -9,11 +9,10 @@ import io
 import urllib.request
 import uuid
 
+import civis
 import pytest
 
 from tests.conftest import API_KEY
-
-civis = pytest.importorskip("civis")
 
 DB = "Civis Emulator Warehouse"
 POLL = 0.1

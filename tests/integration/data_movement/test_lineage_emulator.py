@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from airflow_civis.lineage import civis_table_asset
 from airflow_civis.operators import CivisExportTableOperator, CivisImportCsvOperator
 from airflow_civis.operators.queries import CivisQueryOperator
 from tests.helpers import make_context
-
-pytest.importorskip("airflow.providers.openlineage", reason="the OpenLineage provider is not installed")
 
 DB = "Civis Emulator Warehouse"
 RUN = {"deferrable": False, "poll_interval": 0.05}

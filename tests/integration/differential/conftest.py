@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import civis
 import pytest
 
 from tests.conftest import API_KEY
 from tests.integration.differential.harness import Recorder, check_against_table, compare, describe
-
-civis = pytest.importorskip("civis")
 
 POLL = 0.1
 DB = "Civis Emulator Warehouse"

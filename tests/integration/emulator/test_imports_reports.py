@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from airflow_civis.emulator.app import create_app
+from tests.helpers import wait_run
 
 KEY = "imports-key"
 HOST = {"remote_host_id": 1, "credential_id": 1}
@@ -26,15 +26,6 @@ def api(app):
         yield client
         report = app.state.contract_report
         assert report.violation_count == 0, report.violations
-
-
-def _wait(api, path: str) -> dict:
-    for _ in range(200):
-        run = api.get(path).json()
-        if run["state"] in ("succeeded", "failed", "cancelled"):
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"{path} did not finish")
 
 
 def _upload(api, name: str, text: str, upload_url=None, fields=None) -> int:
@@ -69,7 +60,7 @@ def test_generic_import_copies_a_table(api, app):
 
     started = api.post(f"/imports/{imp}/runs")
     assert started.status_code == 202, started.text
-    run = _wait(api, f"/jobs/{imp}/runs/{started.json()['runId']}")
+    run = wait_run(api, f"/jobs/{imp}/runs/{started.json()['runId']}")
     assert run["state"] == "succeeded", run
     result = app.state.emulator.warehouse.query("SELECT id, name FROM dst.people_copy ORDER BY id")
     assert [list(r) for r in result.rows] == [["1", "ann"], ["2", "bob"]] or len(result.rows) == 2
@@ -79,7 +70,7 @@ def test_generic_import_copies_a_table(api, app):
 
     # a second run replaces the table (full-refresh sync)
     run2 = api.post(f"/imports/{imp}/runs").json()["runId"]
-    assert _wait(api, f"/jobs/{imp}/runs/{run2}")["state"] == "succeeded"
+    assert wait_run(api, f"/jobs/{imp}/runs/{run2}")["state"] == "succeeded"
     assert app.state.emulator.warehouse.describe("dst", "people_copy")["rowCount"] == 2
 
     # put, sync put/delete, cancel with nothing running
@@ -99,13 +90,13 @@ def test_generic_import_file_source_and_external_hosts(api, app):
     imp = _import(api, sync_type="AutoImport")
     api.post(f"/imports/{imp}/syncs", json={"source": {"file": {"id": file_id}},
                                             "destination": {"databaseTable": {"schema": "f", "table": "rows"}}})
-    run = _wait(api, f"/jobs/{imp}/runs/{api.post(f'/imports/{imp}/runs').json()['runId']}")
+    run = wait_run(api, f"/jobs/{imp}/runs/{api.post(f'/imports/{imp}/runs').json()['runId']}")
     assert run["state"] == "succeeded", run
     assert app.state.emulator.warehouse.describe("f", "rows")["rowCount"] == 3
 
     gdoc = _import(api, sync_type="GdocImport")  # syncType: "one of Dbsync, AutoImport, GdocImport, and GdocExport"
     api.post(f"/imports/{gdoc}/syncs", json={"source": {"path": "Sheet.Tab"}, "destination": {"path": "g.tab"}})
-    run = _wait(api, f"/jobs/{gdoc}/runs/{api.post(f'/imports/{gdoc}/runs').json()['runId']}")
+    run = wait_run(api, f"/jobs/{gdoc}/runs/{api.post(f'/imports/{gdoc}/runs').json()['runId']}")
     assert run["state"] == "failed" and "cannot reach GdocImport hosts" in run["error"]
 
 
@@ -116,7 +107,7 @@ def test_legacy_file_import_and_batches(api, app):
     _upload(api, "t.csv", "x,y\n1,2\n", doc["uploadUri"], doc["uploadFields"])
     started = api.post(urlsplit(doc["runUri"]).path)
     assert started.status_code == 202, started.text
-    run = _wait(api, f"/imports/files/{doc['id']}/runs/{started.json()['id']}")
+    run = wait_run(api, f"/imports/files/{doc['id']}/runs/{started.json()['id']}")
     assert run["state"] == "succeeded", run
     assert app.state.emulator.warehouse.describe("legacy", "t")["rowCount"] == 1
     assert len(api.get(f"/imports/files/{doc['id']}/runs").json()) == 1
@@ -125,11 +116,7 @@ def test_legacy_file_import_and_batches(api, app):
     batch = api.post("/imports/batches", json={"file_ids": ids, "schema": "b", "table": "parts", **HOST})
     assert batch.status_code == 201, batch.text
     bid = batch.json()["id"]
-    for _ in range(200):
-        got = api.get(f"/imports/batches/{bid}").json()
-        if got["state"] in ("succeeded", "failed"):
-            break
-        time.sleep(0.05)
+    got = wait_run(api, f"/imports/batches/{bid}", states=("succeeded", "failed"))
     assert got["state"] == "succeeded", got
     assert app.state.emulator.warehouse.describe("b", "parts")["rowCount"] == 3
     assert [b["id"] for b in api.get("/imports/batches").json()] == [bid]

@@ -185,7 +185,8 @@ def test_transfer_and_dependencies(api):
 
 
 def test_official_client(emulator, monkeypatch):
-    civis = pytest.importorskip("civis")
+    import civis
+
     from tests.conftest import API_KEY
 
     monkeypatch.setenv("CIVIS_API_KEY", API_KEY)

@@ -273,7 +273,8 @@ def test_update_list_archive_and_404s(server, http):
 
 
 def test_official_client_drives_a_workflow_unmodified(server, http, monkeypatch):
-    civis = pytest.importorskip("civis")
+    import civis
+
     job = container(http, server, "echo from the official client")
     monkeypatch.setenv("CIVIS_API_KEY", KEY)
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.base_url + "/")

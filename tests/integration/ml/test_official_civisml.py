@@ -4,12 +4,10 @@ template answers there, as on Civis), reads metrics, scores, the estimator, and 
 
 from __future__ import annotations
 
+import civis
 import pytest
 
-civis = pytest.importorskip("civis")
-pytest.importorskip("sklearn")
-
-from airflow_civis.emulator.server import EmulatorServer  # noqa: E402
+from airflow_civis.emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,6 @@
 
 ``PARSE`` cases fail when the DAG file is parsed (the operator's constructor); ``RUNTIME`` cases can only
 be known when the task runs (connections, files, the API's answers) and fail before any run starts.
-Operator modules that have not landed are skipped with the reason (import is lazy, per case).
 """
 
 from __future__ import annotations
@@ -18,10 +17,7 @@ from tests.integration.reliability.conftest import RELIABILITY_KEY
 
 
 def make(module: str, name: str, **kwargs):
-    try:
-        cls = getattr(importlib.import_module(f"airflow_civis.{module}"), name)
-    except (ImportError, AttributeError) as err:
-        pytest.skip(f"{module}.{name} not available yet ({err}); the lead extends this table when it lands")
+    cls = getattr(importlib.import_module(f"airflow_civis.{module}"), name)  # a missing operator fails
     kwargs.setdefault("task_id", "bad")
     return cls(**kwargs)
 

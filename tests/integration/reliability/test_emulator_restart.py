@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 
 from airflow_civis.emulator.server import EmulatorServer
@@ -26,8 +25,6 @@ def get(server: EmulatorServer, path: str, **params):
 
 
 def test_restart_with_data_dir_keeps_jobs_runs_files_and_tables(tmp_path, monkeypatch):
-    pytest.importorskip("airflow_civis.operators.queries", reason="queries operator not landed yet")
-    pytest.importorskip("airflow_civis.operators.files", reason="files operator not landed yet")
     from airflow_civis.operators.files import CivisUploadFileOperator
     from airflow_civis.operators.queries import CivisQueryOperator
     from airflow_civis.operators.scripts import CivisRunScriptOperator

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from tests.helpers import wait_for, wait_run
 
 KEY = "unit-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02):
-    """Poll ``predicate`` until it returns something truthy, within a bounded deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-
-
-def wait_run(client, path: str, states=("succeeded", "failed", "cancelled"), timeout: float = 20.0) -> dict:
-    def done():
-        run = client.get(path).json()
-        return run if run["state"] in states else None
-    return wait_for(done, timeout)
+__all__ = ["AUTH", "KEY", "assert_no_contract_violations", "wait_for", "wait_run"]
 
 
 def assert_no_contract_violations(app) -> None:

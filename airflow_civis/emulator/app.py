@@ -17,7 +17,7 @@ from . import runners  # noqa: F401 - registers the built-in script runners
 from .errors import install_error_handlers
 from .middleware import EmulatorMiddleware
 from .request_log import RequestLog, RequestLogMiddleware
-from .routers import ALL_ROUTERS
+from .routers.mounted import ALL_ROUTERS
 from .state import EmulatorState
 
 

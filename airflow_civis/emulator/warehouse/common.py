@@ -33,6 +33,14 @@ FIXED_WIDTH = {"BOOLEAN": 1, "TINYINT": 1, "SMALLINT": 2, "INTEGER": 4, "BIGINT"
                 "TIMESTAMP WITH TIME ZONE": 8}
 
 
+def one_row(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a statement that always returns one (an aggregate; the count an INSERT or DELETE returns)."""
+    row = cur.fetchone()
+    if row is None:
+        raise WarehouseError("The warehouse returned no row where a statement always returns one")
+    return row
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 

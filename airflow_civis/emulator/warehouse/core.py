@@ -31,6 +31,7 @@ from .common import (
     clean_message,
     columns_from_json,
     iso,
+    one_row,
     text_value,
     translated_errors,
     utc_now,
@@ -168,7 +169,7 @@ class Warehouse(DetectMixin, ExportMixin):
         ).fetchone()
         if row:
             return int(row[0])
-        new_id = cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {META_TABLE}").fetchone()[0]
+        new_id = one_row(cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {META_TABLE}"))[0]
         cur.execute(
             f"INSERT INTO {META_TABLE} (id, schema_name, table_name, created_at) VALUES (?, ?, ?, ?)",
             [new_id, schema, table, utc_now()],
@@ -240,10 +241,9 @@ class Warehouse(DetectMixin, ExportMixin):
             for sch, name, is_view, size, ncols in rows:
                 if sch in reserved or (schema is not None and sch != schema):
                     continue
-                self._ensure_meta(cur, sch, name)
-                meta = self._meta(cur, sch, name)
+                meta = self._ensured_meta(cur, sch, name)
                 if not is_view:
-                    size = cur.execute(f"SELECT count(*) FROM {qualified(sch, name)}").fetchone()[0]
+                    size = one_row(cur.execute(f"SELECT count(*) FROM {qualified(sch, name)}"))[0]
                 result.append({
                     "id": meta["id"], "schema": sch, "name": name, "isView": bool(is_view),
                     "rowCount": size, "columnCount": int(ncols),
@@ -262,8 +262,7 @@ class Warehouse(DetectMixin, ExportMixin):
         schema, table = check_schema(schema), check_identifier(table, "table")
         with self._lock, self._cursor() as cur, translated_errors():
             kind = self._require_relation(cur, schema, table)
-            self._ensure_meta(cur, schema, table)
-            meta = self._meta(cur, schema, table)
+            meta = self._ensured_meta(cur, schema, table)
             cols = self._live_columns(cur, schema, table)
             aggs = ["count(*)"]
             for name, duck_type, _ct in cols:
@@ -272,7 +271,7 @@ class Warehouse(DetectMixin, ExportMixin):
                 size = (f"{width} * count({q})" if width
                         else f"coalesce(sum(strlen(CAST({q} AS VARCHAR))), 0)")
                 aggs += [f"count({q})", size]
-            stats = cur.execute(f"SELECT {', '.join(aggs)} FROM {qualified(schema, table)}").fetchone()
+            stats = one_row(cur.execute(f"SELECT {', '.join(aggs)} FROM {qualified(schema, table)}"))
         row_count = int(stats[0])
         columns, size_bytes = [], 0
         for i, (name, duck_type, ct) in enumerate(cols):
@@ -371,7 +370,7 @@ class Warehouse(DetectMixin, ExportMixin):
             if rows:
                 total = int(rows[0][-1])
             else:
-                total = cur.execute(f"SELECT count(*) FROM (\n{text}\n) AS __emulator_q__").fetchone()[0]
+                total = one_row(cur.execute(f"SELECT count(*) FROM (\n{text}\n) AS __emulator_q__"))[0]
             columns = [{"name": d[0], "sqlType": civis_type_for(str(d[1]))} for d in description]
             return QueryResult(columns, [[text_value(v) for v in row[:-1]] for row in rows], int(total))
         cur.execute(text)

@@ -8,13 +8,14 @@ from typing import Any
 
 import duckdb
 
-from .common import DEFAULT_SCHEMA, EXPORT, SQL_KEYWORDS, TABLE_REF_RE, translated_errors
+from .common import DEFAULT_SCHEMA, EXPORT, SQL_KEYWORDS, TABLE_REF_RE, one_row, translated_errors
+from .core_api import WarehouseCore
 from .csvsource import normalize_compression, normalize_delimiter
 from .errors import WarehouseError
 from .sqltypes import check_identifier, check_schema, qualified, quote_literal
 
 
-class ExportMixin:
+class ExportMixin(WarehouseCore):
     """``export_csv`` for :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
 
     _lock: threading.RLock
@@ -79,7 +80,7 @@ class ExportMixin:
                       suffix: str, options: str, max_bytes: int, header: bool) -> list[str]:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {EXPORT} AS \n{select}\n")
         try:
-            total = cur.execute(f"SELECT count(*) FROM {EXPORT}").fetchone()[0]
+            total = one_row(cur.execute(f"SELECT count(*) FROM {EXPORT}"))[0]
             names = [d[0] for d in cur.execute(f"SELECT * FROM {EXPORT} LIMIT 0").description]
             header_bytes = (len(",".join(names).encode()) + 1) if header else 0
 
@@ -95,7 +96,8 @@ class ExportMixin:
             probe_path, probe_size = write(0, 0, probe_rows)
             per_row = max(1.0, (probe_size - header_bytes) / probe_rows)
             os.remove(probe_path)
-            paths, start = [], 0
+            paths: list[str] = []
+            start = 0
             while start < total:
                 count = min(total - start, max(1, int((max_bytes - header_bytes) / per_row)))
                 while True:

@@ -21,9 +21,11 @@ from .common import (
     REJECTS,
     STAGE,
     columns_json,
+    one_row,
     translated_errors,
     utc_now,
 )
+from .core_api import WarehouseCore
 from .csvsource import first_record, normalize_compression, normalize_delimiter
 from .errors import WarehouseError
 from .results import ImportResult
@@ -40,7 +42,7 @@ from .sqltypes import (
 )
 
 
-class ImportMixin:
+class ImportMixin(WarehouseCore):
     """``import_csv`` for :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
 
     _lock: threading.RLock
@@ -163,7 +165,7 @@ class ImportMixin:
                     raise WarehouseError(f"The source has {ncols} columns but table {schema}.{table} "
                                          f"has {len(live)}")
                 names = [name for name, _duck, _ct in live]
-            targets = []
+            targets: list[tuple[str, ColumnType | None]] = []
             for name in names:
                 if name.lower() not in by_lower:
                     raise WarehouseError(f"Column {name!r} does not exist in table {schema}.{table}")
@@ -215,24 +217,24 @@ class ImportMixin:
         csv_rejects = 0
         first_reject = None
         if allowed and paths:
-            csv_rejects = cur.execute(f"SELECT count(DISTINCT (file_id, line)) FROM {REJECTS}").fetchone()[0]
+            csv_rejects = one_row(cur.execute(f"SELECT count(DISTINCT (file_id, line)) FROM {REJECTS}"))[0]
             first_reject = cur.execute(
                 f"SELECT line, csv_line, error_message FROM {REJECTS} ORDER BY file_id, line LIMIT 1"
             ).fetchone()
 
         # Types: declared, the table's, or detected from every staged value.
-        types: list[ColumnType] = []
-        to_detect = []
+        known: list[ColumnType | None] = []
+        to_detect: list[int] = []
         for i, (name, existing) in enumerate(targets):
             if existing is not None:
-                types.append(existing)
+                known.append(existing)
             elif spec is not None and spec[i][1]:
-                types.append(parse_sql_type(spec[i][1], name))
+                known.append(parse_sql_type(spec[i][1], name))
             else:
-                types.append(None)  # type: ignore[arg-type]
+                known.append(None)
                 to_detect.append(i)
-        for i, ct in zip(to_detect, self._detect(cur, to_detect)):
-            types[i] = ct
+        found = dict(zip(to_detect, self._detect(cur, to_detect)))
+        types = [ct if ct is not None else found[i] for i, ct in enumerate(known)]
 
         # Rows that would not load.
         pk_set = set(pks or [])
@@ -240,12 +242,13 @@ class ImportMixin:
         checks = [self._bad_value_expr(f"c{i}", ct, i in pk_set, check_value=i not in detected)
                   for i, ct in enumerate(types)]
         bad = " OR ".join(f"({c})" for c in checks if c) or "false"
-        n_bad = cur.execute(f"SELECT count(*) FROM {STAGE} WHERE {bad}").fetchone()[0] if bad != "false" else 0
+        n_bad = one_row(cur.execute(f"SELECT count(*) FROM {STAGE} WHERE {bad}"))[0] if bad != "false" else 0
         rejected = int(csv_rejects) + int(n_bad)
         if rejected > allowed:
             if n_bad:
                 message = self._bad_row_message(cur, checks, bad, col_names, types)
             else:
+                assert first_reject is not None  # rejected > allowed >= 1 with no bad value: CSV rejects
                 line, csv_line, error = first_reject
                 message = f"CSV Error on Line: {line}\nOriginal Line: {csv_line}\n{error}"
             if allowed:
@@ -270,15 +273,16 @@ class ImportMixin:
         good = f"NOT ({bad})"
         updated = 0
         if mode == "upsert":
+            assert pks is not None and lmks is not None  # set with the keys above
             inserted, updated = self._upsert(cur, target, col_names, values, good, pks, lmks)
         else:
-            inserted = cur.execute(
+            inserted = one_row(cur.execute(
                 f"INSERT INTO {target} ({quoted_cols}) SELECT {values} FROM {STAGE} WHERE {good} ORDER BY rowid"
-            ).fetchone()[0]
+            ))[0]
 
         # Remember declared types (growing detected VARCHAR lengths) and keys.
-        table_id = self._ensure_meta(cur, schema, table)
-        meta = self._meta(cur, schema, table)
+        meta = self._ensured_meta(cur, schema, table)
+        table_id = int(meta["id"])
         declared = dict(meta["columns"])
         if not use_existing:
             declared = {n.lower(): ct for n, ct in zip(col_names, types)}
@@ -286,10 +290,10 @@ class ImportMixin:
             grow = [(i, ct) for i, ct in enumerate(types) if ct.duck_type == "VARCHAR" and ct.max_length
                     and not ct.enforced]
             if grow:
-                lengths = cur.execute(
+                lengths = one_row(cur.execute(
                     "SELECT " + ", ".join(f"coalesce(max(strlen(c{i})), 0)" for i, _ in grow)
                     + f" FROM {STAGE} WHERE {good}"
-                ).fetchone()
+                ))
                 for (i, ct), length in zip(grow, lengths):
                     if length > ct.max_length:
                         declared[col_names[i].lower()] = ColumnType(f"VARCHAR({length})", "VARCHAR", length)
@@ -335,16 +339,16 @@ class ImportMixin:
             return []
         screen = [f"coalesce(bool_and({check.format(v=f'c{i}')}), true)"
                   for i in indexes for _s, _d, check in self._CANDIDATES]
-        row = cur.execute(
+        row = one_row(cur.execute(
             f"SELECT {', '.join(screen)} FROM {STAGE} WHERE rowid < {self._SAMPLE_ROWS}"
-        ).fetchone()
+        ))
         k = len(self._CANDIDATES)
         pending = {i: [c for c, ok in zip(self._CANDIDATES, row[n * k:(n + 1) * k]) if ok]
                    for n, i in enumerate(indexes)}
-        stats = cur.execute(
+        stats = one_row(cur.execute(
             "SELECT " + ", ".join(f"count(c{i}), coalesce(max(strlen(c{i})), 0)" for i in indexes)
             + f" FROM {STAGE}"
-        ).fetchone()
+        ))
         result: dict[int, ColumnType] = {}
         for n, i in enumerate(indexes):
             count, max_len = stats[2 * n], stats[2 * n + 1]
@@ -359,7 +363,7 @@ class ImportMixin:
             verify = list(pending)
             checks = ", ".join(
                 f"coalesce(bool_and({pending[i][0][2].format(v=f'c{i}')}), true)" for i in verify)
-            oks = cur.execute(f"SELECT {checks} FROM {STAGE}").fetchone()
+            oks = one_row(cur.execute(f"SELECT {checks} FROM {STAGE}"))
             for i, ok in zip(verify, oks):
                 if ok:
                     civis, duck, _check = pending.pop(i)[0]
@@ -403,12 +407,12 @@ class ImportMixin:
                          col_names: list[str], types: list[ColumnType]) -> str:
         flags = ", ".join(f"coalesce({c}, false)" if c else "false" for c in checks)
         values = ", ".join(f"c{i}" for i in range(len(col_names)))
-        row = cur.execute(
+        row = one_row(cur.execute(
             f"SELECT rowid, __file, {values}, {flags} FROM {STAGE} WHERE {bad} ORDER BY rowid LIMIT 1"
-        ).fetchone()
+        ))
         rowid, file = row[0], row[1]
-        record = cur.execute(f"SELECT count(*) FROM {STAGE} WHERE __file = ? AND rowid < ?",
-                             [file, rowid]).fetchone()[0] + 1
+        record = one_row(cur.execute(f"SELECT count(*) FROM {STAGE} WHERE __file = ? AND rowid < ?",
+                                     [file, rowid]))[0] + 1
         n = len(col_names)
         i = next(k for k in range(n) if row[2 + n + k])
         value, ct, name = row[2 + i], types[i], col_names[i]
@@ -446,10 +450,10 @@ class ImportMixin:
                 newer = f" AND (t.{quoted[lmks[0]]} IS NULL OR n.{quoted[lmks[0]]} >= t.{quoted[lmks[0]]})"
             else:
                 newer = f" AND NOT (row({t_key}) > row({n_key}))"
-        updated = cur.execute(f"DELETE FROM {target} AS t USING {new} AS n WHERE {match}{newer}").fetchone()[0]
-        inserted = cur.execute(
+        updated = one_row(cur.execute(f"DELETE FROM {target} AS t USING {new} AS n WHERE {match}{newer}"))[0]
+        inserted = one_row(cur.execute(
             f"INSERT INTO {target} ({', '.join(quoted)}) SELECT * FROM {new} AS n "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {match})"
-        ).fetchone()[0]
+        ))[0]
         cur.execute(f"DROP TABLE {new}")
         return int(inserted), int(updated)

@@ -345,3 +345,14 @@ def test_serializes_to_plain_data_that_rebuilds_the_same_trigger():
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert CivisJobEventTrigger(**kwargs).serialize() == (path, kwargs)
     assert kwargs["states"] == ["failed", "succeeded"]
+
+
+def test_shares_a_poll_only_where_airflow_can(monkeypatch):
+    """Airflow 3.3+: one key per (connection, view, interval); before 3.3 no key, so run() polls alone."""
+    import airflow_civis.triggers.events as events
+
+    a, b = CivisJobEventTrigger(job_id=1), CivisJobEventTrigger(job_id=2, states=["failed"])
+    assert a.shared_stream_key() == b.shared_stream_key() == ("civis-jobs", "civis_default", False, 30.0)
+    assert CivisJobEventTrigger(job_id=1, hidden=True).shared_stream_key() != a.shared_stream_key()
+    monkeypatch.setattr(events, "SHARED_STREAMS", False)
+    assert a.shared_stream_key() is None

@@ -21,7 +21,7 @@ from airflow_civis.deferral import DEFAULT_POLL_INTERVAL, resolve_deferrable
 from airflow_civis.deferral import default_deferrable as default_deferrable  # importable from here too
 from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks._retry import RetryPolicy, may_have_taken_effect, tenacity_arguments
-from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook
+from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.operators._journal import STATE_STORE_KEY as STATE_STORE_KEY  # importable from here too
@@ -174,8 +174,9 @@ class CivisRunOperatorBase(BaseOperator):
 
         self.hook.start_journal = note_start
         try:
+            # As many tries as the policy allows (like ``hook.create``): each costs at most an unused object.
             start_over = tenacity.Retrying(**tenacity_arguments(
-                self.hook.settings.retry, self.log, retry_if=may_start_over, max_attempts=START_ATTEMPTS,
+                self.hook.settings.retry, self.log, retry_if=may_start_over,
                 what="Civis run start (no run was started yet, so starting over)"))
             run = start_over(self.start_run, context)
         finally:

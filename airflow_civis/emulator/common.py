@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from . import spec
 from .errors import bad_request
 
-USER = {
+USER: dict[str, Any] = {
     "id": 1,
     "name": "Emulator User",
     "username": "emulator",
@@ -22,7 +22,7 @@ USER = {
     "initials": "EU",
     "online": True,
 }
-ORGANIZATION = {"id": 1, "name": "Civis Emulator", "slug": "civis-emulator"}
+ORGANIZATION: dict[str, Any] = {"id": 1, "name": "Civis Emulator", "slug": "civis-emulator"}
 
 
 def now_iso() -> str:

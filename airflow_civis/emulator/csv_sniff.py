@@ -8,7 +8,7 @@ import datetime as dt
 import gzip
 import io
 import zlib
-from typing import Any, BinaryIO
+from typing import Any
 
 SNIFF_BYTES = 64 * 1024
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", "|": "pipe"}
@@ -129,7 +129,7 @@ def _guess_header(first: list[str], body: list[list[str]]) -> bool:
     return not any(name in {r[i] for r in body} for i, name in enumerate(first))
 
 
-def open_maybe_gzip(path: str) -> BinaryIO:
+def open_maybe_gzip(path: str) -> io.BufferedIOBase:
     """Open a stored file for reading, transparently gunzipping it (for previews)."""
     with open(path, "rb") as fh:
         magic = fh.read(2)

@@ -73,7 +73,11 @@ class FaultRule:
     drop: str | None = None
     hang_runs: bool = False
     user_agent: str | None = None
-    _regex: re.Pattern = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    _regex: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Here, not in from_dict: a rule built directly must match too (it had no pattern before).
+        object.__setattr__(self, "_regex", _route_regex(self.route))
 
     @classmethod
     def from_dict(cls, data: Any) -> FaultRule:
@@ -102,7 +106,6 @@ class FaultRule:
             raise ValueError(f"rate must be between 0 and 1, got {rule.rate}")
         if rule.status is not None and rule.drop is not None:
             raise ValueError("a rule either answers with a status or drops the connection, not both")
-        object.__setattr__(rule, "_regex", _route_regex(rule.route))
         return rule
 
     def matches(self, method: str, path: str, user_agent: str = "") -> bool:
@@ -204,7 +207,7 @@ class FaultMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
         elif rule.status:
-            await _send_error(send, rule)
+            await _send_error(send, rule, rule.status)
         elif rule.drop == "before":
             await _drop(receive)
         elif rule.drop == "after":
@@ -221,13 +224,13 @@ class FaultMiddleware:
                 _HANG.reset(token)
 
 
-async def _send_error(send: Any, rule: FaultRule) -> None:
-    error, description = _MESSAGES[rule.status]
-    body = json.dumps({"error": error, "errorDescription": description, "code": rule.status}).encode()
+async def _send_error(send: Any, rule: FaultRule, status: int) -> None:
+    error, description = _MESSAGES[status]
+    body = json.dumps({"error": error, "errorDescription": description, "code": status}).encode()
     headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-    if rule.retry_after is not None and rule.status in (429, 503):
+    if rule.retry_after is not None and status in (429, 503):
         headers.append((b"retry-after", str(rule.retry_after).encode()))
-    await send({"type": "http.response.start", "status": rule.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -235,7 +238,7 @@ async def _drop(receive: Any) -> None:
     """Close the TCP connection with no response (uvicorn: abort its transport)."""
     cycle = getattr(receive, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    if transport is None:
+    if cycle is None or transport is None:
         raise DroppedConnection("connection dropped by an injected fault")
     cycle.disconnected = True  # uvicorn then neither logs nor answers 500 for this request
     transport.abort()
@@ -294,11 +297,12 @@ def standard_profile(error_rate: float = 0.2, drop_rate: float = 0.02, *, seed: 
     Rules are tried in order with one draw each, so each rate is conditional on the earlier rules not
     firing: the overall shares come out exactly as asked.
     """
-    wanted = [({"status": s}, error_rate / 5) for s in (429, 500, 502, 503, 504)]
+    wanted: list[tuple[dict[str, Any], float]] = [({"status": s}, error_rate / 5) for s in (429, 500, 502, 503, 504)]
     wanted += [({"drop": d}, drop_rate / 2) for d in ("before", "after")]
-    rules, left = [], 1.0
+    rules: list[dict[str, Any]] = []
+    left = 1.0
     for fault, share in wanted:
-        rule = {"route": "*", "rate": min(1.0, share / left), **fault}
+        rule: dict[str, Any] = {"route": "*", "rate": min(1.0, share / left), **fault}
         if fault.get("status") in (429, 503):
             rule["retry_after"] = retry_after
         if user_agent:

@@ -111,8 +111,11 @@ def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: i
     found: list[str] = []
     ready = threading.Event()
 
+    stdout = proc.stdout
+    assert stdout is not None  # stdout=PIPE
+
     def read_stdout() -> None:
-        for raw in iter(proc.stdout.readline, b""):  # keep draining so the pipe never fills
+        for raw in iter(stdout.readline, b""):  # keep draining so the pipe never fills
             line = raw.decode("utf-8", errors="replace")
             m = re.search(re.escape(READY_PREFIX) + r"(\S+)", line)
             if m and not ready.is_set():

@@ -128,7 +128,7 @@ def conform(schema: dict | None, data: Any) -> Any:
 @functools.lru_cache(maxsize=512)
 def list_defaults(template: str) -> dict:
     """Defaults of a list endpoint: limit, max_limit, order, orders, order_dir (from the spec text)."""
-    out = {"limit": None, "max_limit": None, "order": None, "orders": (), "order_dir": "desc"}
+    out: dict[str, Any] = {"limit": None, "max_limit": None, "order": None, "orders": (), "order_dir": "desc"}
     for p in operation("get", template).get("parameters", []):
         desc = p.get("description") or ""
         if p["name"] == "limit":

@@ -124,6 +124,7 @@ class Store:
                 "INSERT INTO logs (run_id, created_at, message, level, visible_at) VALUES (?, ?, ?, ?, ?)",
                 (run_id, created_at, message, level, visible_at),
             )
+            assert cur.lastrowid is not None  # set by every INSERT
             return cur.lastrowid
 
     def get_logs(self, run_id: int, last_id: int | None, limit: int) -> list[dict]:

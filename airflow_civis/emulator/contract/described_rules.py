@@ -127,8 +127,8 @@ class OperationRules:
                 self.query_checks[name] = found
         self.list_defaults = _spec.list_defaults(normalize_path(op.template)) if op.method == "GET" else None
         limit = (op.query_params.get("limit") or {}).get("description") or ""
-        found = _MAXIMUM.search(limit)
-        self.max_limit = int(found.group(1)) if found else None
+        maximum = _MAXIMUM.search(limit)
+        self.max_limit = int(maximum.group(1)) if maximum else None
         body = op.body_param.get("schema") if op.body_param else None
         self.body = _compile_object(body) if body else None
 

@@ -71,7 +71,8 @@ def zip5(value: Any) -> str | None:
 def _zip_index() -> tuple[dict[str, dict], dict[tuple[str, str], list[dict]]]:
     import zipcodes
 
-    by_zip, by_city = {}, {}
+    by_zip: dict[str, dict] = {}
+    by_city: dict[tuple[str, str], list[dict]] = {}
     for record in zipcodes.list_all():
         by_zip[record["zip_code"]] = record
         if record.get("lat") and record.get("long"):

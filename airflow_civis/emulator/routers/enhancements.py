@@ -12,16 +12,18 @@ from .. import spec
 from ..common import author, paginate, parse_body, required_fields, respond, template_of
 from ..enhancements import CASS_JOB_TYPE, GEOCODE_JOB_TYPE
 from ..errors import bad_request, not_found, not_implemented
-from . import emulator
+from . import emulator, found
 from .run_helpers import cancel_response, get_run_or_404, logs_response, render_outputs, start_run
 
 router = APIRouter(prefix="/enhancements")
 
 _SCHEDULE = {"scheduled": False, "scheduledDays": [], "scheduledHours": [], "scheduledMinutes": [],
              "scheduledRunsPerHour": None, "scheduledDaysOfMonth": []}
-_NOTIFICATIONS = {"urls": [], "successEmailSubject": None, "successEmailBody": None, "successEmailAddresses": [],
-                  "successEmailFromName": None, "successEmailReplyTo": None, "failureEmailAddresses": [],
-                  "stallWarningMinutes": None, "successOn": True, "failureOn": True}
+_NOTIFICATIONS: dict[str, Any] = {
+    "urls": [], "successEmailSubject": None, "successEmailBody": None, "successEmailAddresses": [],
+    "successEmailFromName": None, "successEmailReplyTo": None, "failureEmailAddresses": [],
+    "stallWarningMinutes": None, "successOn": True, "failureOn": True,
+}
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def update(request: Request, kind: str, job_id: int, body: Any = Body(None)):
     template = f"/enhancements/{k.path}/{{id}}"
     method = request.method.lower()
     body = parse_body(body, required_fields(method, template))
-    job = emulator(request).registry.update_job(job_id, _fields(method, template, body))
+    job = found(emulator(request).registry.update_job(job_id, _fields(method, template, body)), "enhancement")
     return respond(request, _render(job, k))
 
 

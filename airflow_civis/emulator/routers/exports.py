@@ -11,7 +11,7 @@ from .. import databases as dbs
 from ..common import paginate, parse_body, query_list, required_fields, respond
 from ..errors import bad_request
 from ..runners.data import CSV_EXPORT
-from . import emulator
+from . import emulator, found
 from .job_runs import add_run_routes, job_or_404
 
 router = APIRouter()
@@ -63,7 +63,7 @@ def update_export(request: Request, job_id: int, body: Any = Body(None)):
     changes = _normalize(body, {k: job.get(k) for k in _FIELDS})
     if body.get("name"):
         changes["name"] = body["name"]
-    return respond(request, _render(emulator(request).registry.update_job(job_id, changes)))
+    return respond(request, _render(found(emulator(request).registry.update_job(job_id, changes), "export")))
 
 
 def _summary(job: dict) -> dict:

@@ -15,7 +15,7 @@ from .. import presign
 from ..common import author, parse_body, required_fields, respond
 from ..errors import bad_request, not_found
 from ..filestore import DEFAULT_EXPIRY, FileNotFound, FileStoreError
-from . import emulator
+from . import emulator, found
 from .job_runs import job_or_404
 
 router = APIRouter()
@@ -165,5 +165,5 @@ def update_preprocess(request: Request, job_id: int, body: Any = Body(None)):
     body = parse_body(body, required_fields(method, "/files/preprocess/csv/{id}"))
     current = _PREPROCESS_DEFAULTS if method == "put" else {k: job.get(k) for k in _PREPROCESS_FIELDS}
     doc = _preprocess_doc(request, body, {**_PREPROCESS_DEFAULTS, "fileId": job.get("fileId"), **current})
-    updated = emulator(request).registry.update_job(job_id, doc)
+    updated = found(emulator(request).registry.update_job(job_id, doc), "preprocess job")
     return respond(request, _render_preprocess(updated))

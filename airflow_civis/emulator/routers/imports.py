@@ -12,7 +12,7 @@ from ..errors import bad_request
 from ..runners.csv_import_rules import table_columns_problem
 from ..runners.data import CSV_IMPORT
 from ..warehouse import WarehouseError
-from . import emulator
+from . import emulator, found
 from .job_runs import add_run_routes, job_or_404
 
 router = APIRouter()
@@ -91,7 +91,7 @@ def update_import(request: Request, job_id: int, body: Any = Body(None)):
     _check_table_columns(request, changes)
     if body.get("name"):
         changes["name"] = body["name"]
-    return respond(request, _render(emulator(request).registry.update_job(job_id, changes)))
+    return respond(request, _render(found(emulator(request).registry.update_job(job_id, changes), "import")))
 
 
 add_run_routes(router, BASE, job_type=CSV_IMPORT, id_field="csvImportId", what="import")

@@ -17,7 +17,7 @@ from ..common import USER, paginate, parse_body, required_fields, respond
 from ..errors import bad_request, not_found
 from ..runners.data import CSV_IMPORT
 from ..runners.imports import IMPORT
-from . import emulator
+from . import emulator, found
 from .files import base_url
 from .job_runs import add_run_routes, job_or_404
 from .run_helpers import logs_response, start_run
@@ -26,7 +26,7 @@ router = APIRouter()
 _SIMPLE_USER = {k: USER[k] for k in ("id", "name", "username", "initials", "online")}
 _FIELDS = ("name", "source", "destination", "syncType", "parentId", "isOutbound", "schedule", "nextRunAt",
            "notifications", "timeZone", "hidden")
-_ADVANCED = {"maxErrors": None, "existingTableRows": None, "firstRowIsHeader": None, "diststyle": None,
+_ADVANCED: dict[str, Any] = {"maxErrors": None, "existingTableRows": None, "firstRowIsHeader": None, "diststyle": None,
              "distkey": None, "sortkey1": None, "sortkey2": None, "columnDelimiter": None, "columnOverrides": {},
              "escaped": False, "identityColumn": "", "lastModifiedColumn": None, "rowChunkSize": None,
              "wipeDestinationTable": False, "truncateLongLines": False, "invalidCharReplacement": None,
@@ -83,7 +83,7 @@ def create_batch(request: Request, body: Any = Body(None)):
     state = emulator(request)
     job = state.registry.create_job(CSV_IMPORT, f"Batch import to {body['schema']}.{body['table']}", doc)
     start_run(request, job["id"], conflict=("conflict", "The batch import is already running."))
-    return respond(request, _render_batch(request, state.registry.get_job(job["id"])), status=201)
+    return respond(request, _render_batch(request, found(state.registry.get_job(job["id"]), "import")), status=201)
 
 
 @router.get("/imports/batches")
@@ -179,7 +179,7 @@ def get_import(request: Request, job_id: int):
 def update_import(request: Request, job_id: int, body: Any = Body(None)):
     current = _import_or_404(request, job_id)
     body = parse_body(body, required_fields(request.method.lower(), "/imports/{id}"))
-    job = emulator(request).registry.update_job(job_id, _doc(body, current))
+    job = found(emulator(request).registry.update_job(job_id, _doc(body, current)), "import")
     return respond(request, _render(job))
 
 
@@ -190,7 +190,7 @@ def cancel_import(request: Request, job_id: int):
     run = registry.active_run(job_id)
     if run is None:
         raise not_found("active run")
-    run = registry.cancel_run(job_id, run["id"])
+    run = found(registry.cancel_run(job_id, run["id"]), "run")
     return respond(request, {"id": run["id"], "state": run["state"],
                              "isCancelRequested": run["isCancelRequested"]}, status=202)
 

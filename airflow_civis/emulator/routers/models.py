@@ -45,7 +45,8 @@ def _model(request: Request, job: dict) -> dict:
                     "schedule": dict(_SCHEDULE), "state": "succeeded"}
                    for p in state.store.all("civisml_predictions") if p.get("modelId") == job["id"]]
     last = job.get("lastRun")
-    db = args.get("DB") if isinstance(args.get("DB"), dict) else {}
+    db_arg = args.get("DB")
+    db = db_arg if isinstance(db_arg, dict) else {}
     return {
         "id": job["id"], "tableName": args.get("TABLE_NAME"), "databaseId": db.get("database"),
         "credentialId": None, "modelName": job.get("name"), "description": args.get("MODEL"),

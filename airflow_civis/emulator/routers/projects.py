@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from ..common import USER, author, now_iso, paginate, parse_body, query_list, required_fields, respond
 from ..errors import bad_request, not_found
-from . import emulator
+from . import emulator, found
 
 router = APIRouter()
 KIND = "projects"
@@ -177,7 +177,7 @@ def _update(request: Request, project_id: int, changes: dict) -> dict:
         doc.update(changes)
         doc["updatedAt"] = now_iso()
 
-    return emulator(request).store.update(KIND, project_id, apply)
+    return found(emulator(request).store.update(KIND, project_id, apply), "project")
 
 
 @router.put("/projects/{project_id}")

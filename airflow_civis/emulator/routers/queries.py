@@ -10,7 +10,7 @@ from .. import databases as dbs
 from ..common import author, paginate, parse_body, required_fields, respond
 from ..errors import bad_request, not_found
 from ..runners.data import QUERY
-from . import emulator
+from . import emulator, found
 from .job_runs import add_run_routes, job_or_404
 from .run_helpers import start_run
 
@@ -41,7 +41,7 @@ def create_query(request: Request, body: Any = Body(None)):
     registry = emulator(request).registry
     job = registry.create_job(QUERY, body.get("name") or "Query", doc)
     start_run(request, job["id"], conflict=("conflict", "The query is already running."))
-    return respond(request, _render(registry.get_job(job["id"])))
+    return respond(request, _render(found(registry.get_job(job["id"]), "query")))
 
 
 @router.get("/queries")
@@ -66,7 +66,7 @@ def set_query_script(request: Request, job_id: int, script_id: int):
     registry = emulator(request).registry
     if registry.get_job(script_id) is None:
         raise not_found("script")
-    return respond(request, _render(registry.update_job(job_id, {"scriptId": script_id})))
+    return respond(request, _render(found(registry.update_job(job_id, {"scriptId": script_id}), "query")))
 
 
 add_run_routes(router, "/queries", job_type=QUERY, id_field="queryId", what="query")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Request
 from ..common import author, now_iso, paginate, parse_body, respond
 from ..errors import bad_request, not_found
 from ..runs import run_summary
-from . import emulator
+from . import emulator, found
 
 router = APIRouter()
 _EDITABLE = ("name", "scriptId", "codeBody", "config", "appState", "provideAPIKey", "templateId",
@@ -62,13 +62,15 @@ def create_report(request: Request, body: Any = Body(None)):
     _check_script(request, body)
     store = emulator(request).store
     now = now_iso()
-    doc = {"id": store.next_id("reports"), "name": body.get("name") or "Untitled report", "createdAt": now,
-           "description": None, "archived": False, "hidden": False, "finishedAt": None, "tableauId": None,
-           "templateId": None, "authThumbnailUrl": None, "authDataUrl": None, "authCodeUrl": None,
-           "config": None, "provideAPIKey": False, "apiKey": None, "apiKeyId": None, "appState": {},
-           "useViewersTableauUsername": False, "codeBody": None, "scriptId": None, "state": "idle",
-           "user": author(), "myPermissionLevel": "manage", "projects": [], "script": None, "lastRun": None,
-           "jobPath": None}
+    doc: dict[str, Any] = {
+        "id": store.next_id("reports"), "name": body.get("name") or "Untitled report", "createdAt": now,
+        "description": None, "archived": False, "hidden": False, "finishedAt": None, "tableauId": None,
+        "templateId": None, "authThumbnailUrl": None, "authDataUrl": None, "authCodeUrl": None,
+        "config": None, "provideAPIKey": False, "apiKey": None, "apiKeyId": None, "appState": {},
+        "useViewersTableauUsername": False, "codeBody": None, "scriptId": None, "state": "idle",
+        "user": author(), "myPermissionLevel": "manage", "projects": [], "script": None, "lastRun": None,
+        "jobPath": None,
+    }
     _apply(doc, body)
     store.put("reports", doc)
     return respond(request, _render(request, doc))
@@ -102,7 +104,7 @@ def update_report(request: Request, report_id: int, body: Any = Body(None)):
     _report_or_404(request, report_id)
     body = parse_body(body)
     _check_script(request, body)
-    doc = emulator(request).store.update("reports", report_id, lambda d: _apply(d, body))
+    doc = found(emulator(request).store.update("reports", report_id, lambda d: _apply(d, body)), "report")
     return respond(request, _render(request, doc))
 
 
@@ -114,7 +116,7 @@ def grant_report(request: Request, report_id: int):
 
     def grant(d: dict) -> None:
         d.update(provideAPIKey=True, apiKey=secrets.token_urlsafe(32), apiKeyId=key_id)
-    return respond(request, _render(request, store.update("reports", report_id, grant)))
+    return respond(request, _render(request, found(store.update("reports", report_id, grant), "report")))
 
 
 @router.delete("/reports/{report_id:int}/grants")

@@ -12,12 +12,12 @@ from .. import spec
 from ..common import author, paginate, parse_body, query_list, required_fields, respond
 from ..errors import ApiError, bad_request, not_found
 from ..script_kinds import KINDS, ScriptKind, kind_of
-from . import emulator
+from . import emulator, found
 from .run_helpers import start_run
 
 router = APIRouter(prefix="/scripts")
 
-_NOTIFICATIONS = {
+_NOTIFICATIONS: dict[str, Any] = {
     "urls": [], "successEmailSubject": None, "successEmailBody": None, "successEmailAddresses": [],
     "successEmailFromName": None, "successEmailReplyTo": None, "failureEmailAddresses": [],
     "stallWarningMinutes": None, "successOn": True, "failureOn": True,
@@ -182,7 +182,7 @@ def update_script(request: Request, kind: str, script_id: int, body: Any = Body(
         job = script_or_404(request, k, script_id)
         template_doc = emulator(request).store.get("templates", int(job.get("fromTemplateId") or 0)) or {"id": None}
         check_declared_arguments(body["arguments"], job.get("params") or [], template_doc)
-    job = emulator(request).registry.update_job(script_id, _fields(method, template, body))
+    job = found(emulator(request).registry.update_job(script_id, _fields(method, template, body)), "script")
     return respond(request, render_script(request, job, k))
 
 
@@ -247,7 +247,7 @@ def create_legacy(request: Request, body: Any = Body(None)):
 def _any_script(request: Request, script_id: int) -> tuple[dict, ScriptKind]:
     job = emulator(request).registry.get_job(script_id)
     k = kind_of(job) if job else None
-    if k is None:
+    if job is None or k is None:
         raise not_found("script")
     return job, k
 

@@ -26,7 +26,7 @@ from ..errors import ApiError, bad_request, not_found
 from ..filestore import FileNotFound
 from ..runs import run_summary
 from ..script_kinds import KINDS, kind_of
-from . import emulator
+from . import emulator, found
 from .projects import add_member, project_or_404, projects_containing, remove_member, summary
 
 router = APIRouter()
@@ -90,7 +90,7 @@ def _model_lookup(request: Request, obj_id: int) -> dict:
 # -- archive renderers (the response is the object, as its own GET shows it) ----------------------
 def _archive_job(render: Callable[[Request, dict], dict] | None = None):
     def archive(request: Request, obj_id: int, obj: dict) -> dict:
-        job = emulator(request).registry.update_job(obj_id, {"archived": obj["archived"]})
+        job = found(emulator(request).registry.update_job(obj_id, {"archived": obj["archived"]}), "object")
         return render(request, job) if render else job
     return archive
 
@@ -114,7 +114,8 @@ def _render_model(request: Request, job: dict) -> dict:
 
 def _archive_store(kind: str):
     def archive(request: Request, obj_id: int, obj: dict) -> dict:
-        return emulator(request).store.update(kind, obj_id, lambda d: d.update(archived=obj["archived"]))
+        doc = emulator(request).store.update(kind, obj_id, lambda d: d.update(archived=obj["archived"]))
+        return found(doc, "object")
     return archive
 
 
@@ -279,11 +280,11 @@ def _sync_job_projects(request: Request, t: Target, obj_id: int) -> None:
         projects=[{"id": p["id"], "name": p["name"]} for p in docs]))
 
 
-def _add_archive_route(t: Target) -> None:
+def _add_archive_route(t: Target, render: Callable[[Request, int, dict], dict]) -> None:
     def archive(request: Request, obj_id: int, body: Any = Body(None)):
         obj = t.lookup(request, obj_id)
         status = parse_body(body, ["status"])["status"]
-        return respond(request, t.archive(request, obj_id, dict(obj, archived=bool(status))))
+        return respond(request, render(request, obj_id, dict(obj, archived=bool(status))))
 
     _route(t, "/archive", "put", archive)
 
@@ -376,4 +377,4 @@ for _t in TARGETS:
     if _t.prefix != "/projects":  # a project's own projects are its parent_projects (projects.py)
         _add_project_routes(_t)
     if _t.archive is not None:
-        _add_archive_route(_t)
+        _add_archive_route(_t, _t.archive)

@@ -39,7 +39,7 @@ def create_template(request: Request, body: Any = Body(None)):
     state = emulator(request)
     script = state.registry.get_job(int(body["scriptId"]))
     kind = kind_of(script) if script else None
-    if kind is None or kind.path == "custom":
+    if script is None or kind is None or kind.path == "custom":
         raise not_found("script")
     now = now_iso()
     template_id = state.store.next_id("templates")

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Request
 
 from ..common import ORGANIZATION, USER, camelize, now_iso, paginate, parse_body, required_fields, respond
 from ..errors import bad_request, not_found
-from . import emulator
+from . import emulator, found
 
 router = APIRouter()
 _CREATED_AT = "2024-01-01T00:00:00.000Z"
@@ -188,5 +188,6 @@ def get_api_key(request: Request, user_id: str, key_id: int):
 def revoke_api_key(request: Request, user_id: str, key_id: int):
     doc = _key_or_404(request, user_id, key_id)
     if doc.get("revokedAt") is None:
-        doc = emulator(request).store.update("api_keys", key_id, lambda d: d.update(revokedAt=now_iso()))
+        doc = found(emulator(request).store.update("api_keys", key_id, lambda d: d.update(revokedAt=now_iso())),
+                    "API key")
     return respond(request, _render_key(doc))

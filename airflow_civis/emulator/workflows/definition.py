@@ -105,12 +105,14 @@ def _lines(text: str) -> dict[tuple[str, ...], int]:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
-                    lines[(*path, key.value)] = key.start_mark.line + 1
-                    walk(value, (*path, key.value))
+                    here = (*path, key.value)  # not inline: mypy reads d[(*a, b)] as 3.11's d[*a, b]
+                    lines[here] = key.start_mark.line + 1
+                    walk(value, here)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                lines[(*path, str(index))] = item.start_mark.line + 1
-                walk(item, (*path, str(index)))
+                here = (*path, str(index))
+                lines[here] = item.start_mark.line + 1
+                walk(item, here)
 
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if root is not None:

@@ -4,7 +4,8 @@
 
 1. A file of ``--file-bytes`` random bytes: upload (multipart, parts in parallel) and download with
    the provider's ``CivisFileTransfer`` against an emulator process, next to a raw loopback HTTP
-   transfer of the same bytes (PUT to / GET from a bare ``http.server`` in this run). Each transfer
+   transfer of the same bytes (PUT to / GET from a bare ``http.server`` in this run; the PUT also a second
+   time with the server writing the body to a file, since the emulator must store what it receives). Each transfer
    runs in its own child process, whose peak RSS is reported (and, for flatness, the same at 1/16 size).
 2. A CSV of ``--csv-bytes``: upload + import + table ready, with ``CivisImportCsvOperator``, and the same
    with the official client (``civis.io.csv_to_civis``) against the same emulator.
@@ -103,11 +104,20 @@ def run_child(*args: str) -> dict:
 
 # -- the raw loopback baseline -----------------------------------------------------------------------
 def raw_server(serve_path: str) -> ThreadingHTTPServer:
+    """PUT ``/`` reads and drops the body; PUT ``/disk`` writes it next to ``serve_path`` (then deletes it)."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_PUT(self):  # noqa: N802
             left = int(self.headers["Content-Length"])
+            sink = open(serve_path + ".put", "wb") if self.path == "/disk" else None  # noqa: SIM115
             while left:
-                left -= len(self.rfile.read(min(MiB, left)))
+                chunk = self.rfile.read(min(MiB, left))
+                left -= len(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+            if sink is not None:
+                sink.close()
+                os.remove(serve_path + ".put")
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -182,9 +192,11 @@ def main() -> int:
                     server = raw_server(src)
                     url = f"http://127.0.0.1:{server.server_address[1]}/"
                     put = run_child("raw_put", url, src)
+                    put_disk = run_child("raw_put", url + "disk", src)
                     get = run_child("raw_get", url, os.path.join(tmp, "raw.out"))
                     server.shutdown()
                     figures["raw_loopback"] = {"put_MiB_per_s": mbps(size, put["seconds"]),
+                                               "put_to_disk_MiB_per_s": mbps(size, put_disk["seconds"]),
                                                "get_MiB_per_s": mbps(size, get["seconds"]),
                                                "put_peak_rss_mb": round(put["peak_rss_mb"], 1),
                                                "get_peak_rss_mb": round(get["peak_rss_mb"], 1)}
@@ -205,6 +217,11 @@ def main() -> int:
             }
         finally:
             stop_emulator_process(proc)
+    raw = figures.get("raw_loopback", {})
+    if raw:
+        figures["upload_vs_raw_put"] = round(figures["upload_full"]["MiB_per_s"] / raw["put_MiB_per_s"], 3)
+        figures["upload_vs_raw_put_to_disk"] = round(
+            figures["upload_full"]["MiB_per_s"] / raw["put_to_disk_MiB_per_s"], 3)
     line = json.dumps(figures)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)

@@ -1,7 +1,7 @@
 """The CivisML catalogue: workflows (model types), template aliases and argument choices. Pure data.
 
-Shared by the operators' parse-time validation and by the emulator, which maps each workflow onto the
-scikit-learn estimator the CivisML documentation names. Nothing here imports scikit-learn.
+Used by the operators' parse-time validation. The emulator keeps its own copy (it installs without the
+provider): ``emulator/civisml/catalogue.py``, checked equal by a unit test. Nothing here imports scikit-learn.
 """
 
 from __future__ import annotations

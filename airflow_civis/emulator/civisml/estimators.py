@@ -36,7 +36,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ...ml_models import MODEL_TYPES
+from .catalogue import MODEL_TYPES
 
 RANDOM_STATE = 42
 FINAL_STEP = "est"

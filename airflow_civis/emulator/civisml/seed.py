@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...ml_models import ALIAS_OBJECT_TYPE, TEMPLATE_ALIASES, alias_for
 from ..common import USER, author, now_iso
+from .catalogue import ALIAS_OBJECT_TYPE, TEMPLATE_ALIASES, alias_for
 
 CIVISML_IMAGE = "civisanalytics/civis-ml"
 

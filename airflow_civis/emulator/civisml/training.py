@@ -22,9 +22,9 @@ from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_predict
 
-from ...ml_models import MODEL_TYPES
 from ..common import now_iso
 from ..runs import RunContext, RunFailed
+from .catalogue import MODEL_TYPES
 from .data import add_file_output, add_json_file_output, csv_gz, read_source, write_table
 from .estimators import DIFFERENCES, FINAL_STEP, RANDOM_STATE, build_pipeline
 from .metrics import classification_metrics, regression_metrics, score_columns

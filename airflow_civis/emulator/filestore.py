@@ -14,6 +14,7 @@ KB only (``csv_sniff.py``).
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import os
@@ -84,7 +85,7 @@ def _chunks(stream: Iterable[bytes] | BinaryIO) -> Iterable[bytes]:
                 return
             yield chunk
     else:
-        for chunk in stream:  # type: ignore[union-attr]
+        for chunk in stream:
             if not isinstance(chunk, (bytes, bytearray, memoryview)):
                 raise FileStoreError("Upload streams must yield bytes")
             yield bytes(chunk)
@@ -130,6 +131,7 @@ class FileStore:
         if not isinstance(name, str) or not name:
             raise FileStoreError("A file needs a name")
         created = _now()
+        expires: dt.datetime | None
         if expires_at is DEFAULT_EXPIRY:
             expires = created + DEFAULT_LIFETIME
         else:
@@ -140,7 +142,8 @@ class FileStore:
                 "VALUES (?, ?, ?, ?, 'pending', ?)",
                 (name, description, created.isoformat(), expires.isoformat() if expires else None, num_parts),
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # set by every INSERT
+            return cur.lastrowid
 
     def create(self, name: str, expires_at: dt.datetime | str | None = DEFAULT_EXPIRY, *,
                description: str | None = None) -> int:
@@ -210,7 +213,7 @@ class FileStore:
                 os.remove(path)
         shutil.rmtree(self._parts_dir(int(file_id)), ignore_errors=True)
 
-    def purge_expired(self, now: dt.datetime | None = None) -> list[int]:
+    def purge_expired(self, now: dt.datetime | None = None) -> builtins.list[int]:  # `list` is FileStore.list here
         """Delete files whose ``expiresAt`` has passed; returns their ids."""
         now = now or _now()
         with self._lock:

@@ -127,7 +127,7 @@ class RunRegistry:
     # -- jobs ------------------------------------------------------------------------------------
     def create_job(self, job_type: str, name: str | None, doc: dict | None = None) -> dict:
         now = now_iso()
-        job = {
+        job: dict[str, Any] = {
             "name": name, "type": job_type, "state": "idle", "createdAt": now, "updatedAt": now,
             "lastRunUpdatedAt": None, "lastRun": None, "finishedAt": None, "fromTemplateId": None,
             "hidden": False, "archived": False, "author": author(), "myPermissionLevel": "manage",
@@ -175,7 +175,7 @@ class RunRegistry:
                 raise NoRunner(job["type"])
             if self.active_run(job_id) is not None:
                 raise RunConflict(job_id)
-            run = {
+            run: dict[str, Any] = {
                 "id": self.store.next_id("runs"), "jobId": job_id, "state": "queued",
                 "isCancelRequested": False, "createdAt": now_iso(), "startedAt": None,
                 "finishedAt": None, "error": None, "maxMemoryUsage": None, "maxCpuUsage": None,
@@ -207,6 +207,7 @@ class RunRegistry:
             if run["state"] == "queued" or ctx is None:
                 changes.update(state="cancelled", finishedAt=now_iso())
             run = self._update_run(run_id, changes)
+            assert run is not None  # read under this same lock just above
         if ctx is not None and run["state"] not in FINISHED_STATES and wait > 0:
             ctx.finished.wait(wait)
             run = self.store.get("runs", run_id)
@@ -241,7 +242,9 @@ class RunRegistry:
                 current = self.store.get("runs", run_id)
                 if self._closing or current is None or current["state"] != "queued":
                     return
-                ctx.run = self._update_run(run_id, {"state": "running", "startedAt": now_iso()})
+                running = self._update_run(run_id, {"state": "running", "startedAt": now_iso()})
+                assert running is not None  # read under this same lock just above
+                ctx.run = running
             error = None
             try:
                 runner(ctx)

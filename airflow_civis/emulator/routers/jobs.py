@@ -17,7 +17,7 @@ from .. import spec
 from ..common import paginate, query_list, respond, template_of
 from ..errors import not_found
 from ..runs import run_summary
-from . import emulator
+from . import emulator, found
 from .run_helpers import cancel_response, get_run_or_404, logs_response, render_outputs, start_run
 
 router = APIRouter(prefix="/jobs")
@@ -151,5 +151,5 @@ def trigger_email(request: Request, job_id: int):
     if not address:
         address = f"job-{job_id}-{secrets.token_hex(8)}@trigger.civis-emulator.localhost"
         emulator(request).store.update("jobs", job_id, lambda d: d.setdefault("triggerEmail", address))
-        address = emulator(request).registry.get_job(job_id)["triggerEmail"]
+        address = found(emulator(request).registry.get_job(job_id), "job")["triggerEmail"]
     return respond(request, {"triggerEmail": address})

@@ -23,8 +23,10 @@ router = APIRouter()
 KIND = "workflows"
 _SCHEDULE = {"scheduled": False, "scheduledDays": [], "scheduledHours": [], "scheduledMinutes": [],
              "scheduledRunsPerHour": None, "scheduledDaysOfMonth": []}
-_NOTIFICATIONS = {"urls": [], "successEmailSubject": None, "successEmailBody": None, "successEmailAddresses": [],
-                  "failureEmailAddresses": [], "stallWarningMinutes": None, "successOn": True, "failureOn": True}
+_NOTIFICATIONS: dict[str, Any] = {
+    "urls": [], "successEmailSubject": None, "successEmailBody": None, "successEmailAddresses": [],
+    "failureEmailAddresses": [], "stallWarningMinutes": None, "successOn": True, "failureOn": True,
+}
 _EDITABLE = ("name", "description", "definition", "schedule", "allowConcurrentExecutions", "timeZone",
              "notifications")
 

@@ -152,7 +152,8 @@ def _export_files(ctx: RunContext, sql: str, settings: dict, prefix: str, *,
     max_size = settings.get("maxFileSize")
     split = bool(settings.get("forceMultifile")) or bool(max_size)
     header = settings.get("includeHeader", True) is not False
-    delimiter = _DELIMITERS.get(settings.get("columnDelimiter"), settings.get("columnDelimiter"))
+    chosen = settings.get("columnDelimiter")
+    delimiter = _DELIMITERS.get(chosen) or str(chosen)
     files = ctx.state.files
     workdir = tempfile.mkdtemp(dir=files.scratch_dir())
     try:

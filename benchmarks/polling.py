@@ -95,10 +95,13 @@ async def watch(mode: str, interval: float, expected: int) -> dict:
     stop_probe.set()
     await probe_task
     requests: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     for p in pollers:
         for kind, count in p.requests.items():
             requests[kind] = requests.get(kind, 0) + count
-    return {"events": events, "first_at": first_at, "poller_requests": requests,
+        for kind, spent in p.timing.items():
+            seconds[kind] = round(seconds.get(kind, 0.0) + spent, 2)
+    return {"events": events, "first_at": first_at, "poller_requests": requests, "poller_seconds": seconds,
             "last_at": max(e["at"] for e in events.values()),
             "loop_lag_p99_ms": round(1000 * percentile(lags, 99), 1), "loop_lag_max_ms": round(1000 * max(lags), 1)}
 
@@ -113,7 +116,14 @@ def watcher_main(mode: str, interval: float, expected: int) -> None:
     import airflow_civis.triggers.run  # noqa: F401
 
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("airflow_civis.triggers.poller").setLevel(logging.INFO)
+    debug = os.environ.get("POLLING_DEBUG")  # per-cycle timing of the shared poller on stderr
+    poller_log = logging.getLogger("airflow_civis.triggers.poller")
+    poller_log.setLevel(logging.DEBUG if debug else logging.INFO)
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(created).2f %(message)s"))
+        poller_log.addHandler(handler)
+        poller_log.propagate = False
     idle_rss = rss_mb()
     cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     print("ready", flush=True)
@@ -184,7 +194,7 @@ def phase(base_url: str, n: int, mode: str, interval: float, longest: float) -> 
         "cpu_seconds": result["cpu_seconds"], "peak_rss_mb": result["peak_rss_mb"],
         "extra_rss_mb": result["extra_rss_mb"], "loop_lag_p99_ms": result["loop_lag_p99_ms"],
         "statuses": sorted({e["status"] for e in result["events"].values()}),
-        "poller_requests": result["poller_requests"],
+        "poller_requests": result["poller_requests"], "poller_seconds": result.get("poller_seconds", {}),
     }
 
 

@@ -42,6 +42,8 @@ class ListReads:
     _last_sweep: dict[View, float]
     _sweep_pages: dict[View, int]
     _window_pages: dict[View, int]
+    _sweep_total: dict[View, int]  # jobs the last active list had...
+    _ended_since_sweep: dict[View, int]  # ...and how many watched runs in it ended since
 
     # provided by RunPoller
     async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
@@ -60,16 +62,27 @@ class ListReads:
         for view in View:  # hidden first: the provider's own jobs; the other only if still needed
             if not any(view in t.views() for t in self._runs.values()):
                 continue
-            if not await self._sweep_due(view, now):
-                if self.semantics is StampSemantics.EVERY_CHANGE or await self._read_window(view):
-                    continue
-            shown |= await self._sweep(view)
-            swept.add(view)
+            found = await self._read_view(view, now)
+            if found is not None:
+                shown |= found
+                swept.add(view)
         if swept:
             gone = [t for t in before
                     if t.ref in self._runs and t.status is not TrackStatus.UNLISTED
                     and t.ref.job_id not in shown and set(t.views()) <= swept]
             await self._look_up_ended(gone)
+
+    async def _read_view(self, view: View, now: float) -> set[int] | None:
+        """One view's list calls; the jobs the active list showed, or None if it was not read. Reads that
+        do not depend on each other go at once (one round trip instead of two or three per cycle): the
+        change list alongside the ended window, or alongside the active list when that is due anyway."""
+        if self.semantics is StampSemantics.EVERY_CHANGE:
+            return await self._sweep(view) if await self._sweep_due(view, now) else None
+        if self._sweep_overdue(view, now) or not self._window_fits(view):
+            _, shown = await asyncio.gather(self._sweep_due(view, now), self._sweep(view))
+            return shown
+        due, window = await asyncio.gather(self._sweep_due(view, now), self._read_window(view))
+        return await self._sweep(view) if due or not window else None
 
     async def _list_page(self, kind: str, view: View, params: dict[str, Any], page: int) -> tuple[list[dict], int]:
         limit = min(self.config.page_size, MAX_PAGE_SIZE)
@@ -117,11 +130,14 @@ class ListReads:
         gap = not await self._read_changes(view)
         if gap:
             self._seen.clear()
-        mine = [t for t in self._runs.values() if view in t.views()]
-        unverified = [t for t in mine if t.status is TrackStatus.NEW and t.next_check <= now]
-        listed = any(t.status is TrackStatus.LISTED for t in mine)
-        return gap or len(unverified) >= self._sweep_pages[view] or (
-            listed and now - self._last_sweep[view] >= self.config.sweep_interval)
+        unverified = [t for t in self._runs.values()
+                      if view in t.views() and t.status is TrackStatus.NEW and t.next_check <= now]
+        return gap or len(unverified) >= self._sweep_pages[view] or self._sweep_overdue(view, now)
+
+    def _sweep_overdue(self, view: View, now: float) -> bool:
+        """The safety net: the active list every ``sweep_interval`` while lists follow some run there."""
+        return now - self._last_sweep[view] >= self.config.sweep_interval and any(
+            t.status is TrackStatus.LISTED and view in t.views() for t in self._runs.values())
 
     async def _read_changes(self, view: View) -> bool:
         """Jobs whose last run changed since the last read; False if that read could not be reached
@@ -150,25 +166,36 @@ class ListReads:
             self._watermark[view] = max(watermark or newest, newest)
         return reached
 
+    def _window_stamps(self, view: View) -> list[float]:
+        return [t.stamp for t in self._runs.values()
+                if t.view is view and t.status is TrackStatus.LISTED and t.stamp is not None]
+
+    def _window_fits(self, view: View) -> bool:
+        """The ended window is worth reading: something to find there, in fewer pages than the active list."""
+        return bool(self._window_stamps(view)) and self._window_pages[view] <= self._sweep_pages[view] - 1
+
     async def _read_window(self, view: View) -> bool:
         """Ends without the active list: every listed run that ended is in the ended list at or above
         its own stamp (stamps never move back, whichever semantics hold). Read while that costs fewer
-        pages than the active list; False (the active list is read instead) when it would not."""
-        stamps = [t.stamp for t in self._runs.values()
-                  if t.view is view and t.status is TrackStatus.LISTED and t.stamp is not None]
+        pages than the active list; False (the active list is read instead) when it would not. The pages
+        the last window took are read at once, then a few at a time."""
+        stamps = self._window_stamps(view)
         budget = self._sweep_pages[view] - 1
         if not stamps or self._window_pages[view] > budget:
             return False
         floor = min(stamps) - self.config.overlap
         params = {"state": ENDED_STATES, "order": "last_run_updated_at", "order_dir": "desc"}
-        for page in range(1, budget + 1):
-            items, _ = await self._list_page("window", view, params, page)
-            for item in items:
-                self._apply(item, view)
-            oldest = self._stamp(items[-1]) if items else None
-            if len(items) < self._page_size() or (oldest is not None and oldest < floor):
-                self._window_pages[view] = page
-                return True
+        first, last = 1, min(budget, self._window_pages[view])
+        while first <= budget:
+            pages = await asyncio.gather(*(self._list_page("window", view, params, p) for p in range(first, last + 1)))
+            for page, (items, _) in enumerate(pages, start=first):
+                for item in items:
+                    self._apply(item, view)
+                oldest = self._stamp(items[-1]) if items else None
+                if len(items) < self._page_size() or (oldest is not None and oldest < floor):
+                    self._window_pages[view] = page
+                    return True
+            first, last = last + 1, min(budget, last + LOOKUP_BATCH)
         self._window_pages[view] = budget + 1
         return False
 
@@ -177,16 +204,22 @@ class ListReads:
         """The whole active list: its first page says how many there are, the rest are read at once."""
         shown: set[int] = set()
         params = {"state": "queued,running"}
-        items, total = await self._list_page("sweep", view, params, 1)
-        pages = [items]
-        if len(items) >= self._page_size() and total > self._page_size():
-            more = range(2, math.ceil(total / self._page_size()) + 1)
+        # As many pages as the last read had, less the watched runs that ended since, at once (one round
+        # trip); more if the list grew since.
+        expected = self._sweep_total[view] - self._ended_since_sweep[view]
+        answers = await asyncio.gather(*(self._list_page("sweep", view, params, p)
+                                         for p in range(1, max(1, math.ceil(expected / self._page_size())) + 1)))
+        pages = [items for items, _ in answers]
+        total = max(total for _, total in answers)
+        if len(pages[-1]) >= self._page_size() and total > len(pages) * self._page_size():
+            more = range(len(pages) + 1, math.ceil(total / self._page_size()) + 1)
             pages += [i for i, _ in await asyncio.gather(*(self._list_page("sweep", view, params, p) for p in more))]
         for items in pages:
             for item in items:
                 shown.add(int(item["id"]))
                 self._apply(item, view)
         self._sweep_pages[view] = max(1, math.ceil(total / self._page_size()))
+        self._sweep_total[view], self._ended_since_sweep[view] = total, 0
         self._last_sweep[view] = time.monotonic()
         return shown
 

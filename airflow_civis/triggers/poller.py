@@ -22,6 +22,10 @@ assumes the pessimistic one until shown otherwise. Either way it batches:
 * **per-run** -- ``GET .../runs/{id}`` for what no list answered, for jobs no list shows, and for
   everything when the list call is not usable (logged once) or keeps failing.
 
+Reads of one cycle that do not depend on each other go at once on the one client (within the token
+bucket): the change list alongside the ended window or the active list, the pages of the active list
+(as many as it had, less the watched runs that ended since) and of the window (as many as it took).
+
 Hidden jobs (everything the provider creates) are listed only with ``hidden=true``: that view is read
 first, the other only while some watched job is in it or not yet seen. Pages never ask for more than
 the API's maximum of 50. Intervals are adaptive (``min_interval`` at first, growing with the run's age
@@ -75,6 +79,8 @@ class RunPoller(ListReads):
         self.mode = PollMode.LIST
         self.semantics = StampSemantics.UNKNOWN
         self.requests: dict[str, int] = {"probe": 0, "changes": 0, "sweep": 0, "window": 0, "ended": 0, "run": 0}
+        # Where the time goes (seconds per kind): waiting for a token, and waiting for the answer.
+        self.timing: dict[str, float] = {"bucket": 0.0, **dict.fromkeys(self.requests, 0.0)}
         self.closed = False
         self._runs: dict[RunRef, Tracked] = {}
         self._by_job: dict[int, set[RunRef]] = {}
@@ -88,6 +94,8 @@ class RunPoller(ListReads):
         self._last_sweep: dict[View, float] = dict.fromkeys(View, time.monotonic())
         self._sweep_pages: dict[View, int] = dict.fromkeys(View, 1)
         self._window_pages: dict[View, int] = dict.fromkeys(View, 1)
+        self._sweep_total: dict[View, int] = dict.fromkeys(View, 1)
+        self._ended_since_sweep: dict[View, int] = dict.fromkeys(View, 0)
         self._slowdown = 1.0
         self._throttled = False
         self._last_cycle = time.monotonic()
@@ -145,6 +153,8 @@ class RunPoller(ListReads):
                 del self._by_job[tracked.ref.job_id]
 
     def _finish(self, tracked: Tracked, result: dict[str, Any]) -> None:
+        if tracked.status is TrackStatus.LISTED and tracked.view is not None:
+            self._ended_since_sweep[tracked.view] += 1  # one job fewer in the next active list
         for watch in tracked.watches:
             if not watch.future.done():
                 watch.future.set_result(result)
@@ -231,6 +241,7 @@ class RunPoller(ListReads):
         now = time.monotonic()
         if self.mode is PollMode.LIST:
             await self._list_step(now)
+        listed_at = time.monotonic()
         due = [
             t for t in list(self._runs.values())
             if t.fetch_now or (t.next_check <= now and (self._degraded() or t.status is not TrackStatus.LISTED))
@@ -243,6 +254,10 @@ class RunPoller(ListReads):
                     await self._fetch(tracked)
 
             await asyncio.gather(*(one(t) for t in due))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Civis run poller cycle: lists %.2fs, %d fetched %.2fs, %d watched, requests %s, seconds %s",
+                      listed_at - now, len(due), time.monotonic() - listed_at, len(self._runs), self.requests,
+                      {k: round(v, 2) for k, v in self.timing.items()})
 
     async def _list_step(self, now: float) -> None:
         try:
@@ -331,7 +346,10 @@ class RunPoller(ListReads):
         return outcome(run) if run.get("state") and not is_active(run["state"]) else None
 
     async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
+        asked = time.monotonic()
         await self.bucket.take()
+        sent = time.monotonic()
+        self.timing["bucket"] += sent - asked
         self.requests[kind] += 1
         try:
             return await self.hook.request("GET", path, **kwargs)
@@ -343,3 +361,5 @@ class RunPoller(ListReads):
                 self._throttled = True
                 log.warning("Civis API rate limit (429): pausing requests for %.1fs", wait)
             raise
+        finally:
+            self.timing[kind] += time.monotonic() - sent

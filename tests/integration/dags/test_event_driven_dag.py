@@ -46,7 +46,7 @@ def stored_marks(db: Path) -> list[int]:
 @pytest.mark.slow
 def test_each_civis_run_makes_exactly_one_dag_run(emulator_process, tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_CIVIS_DEFAULT", json.dumps(
-        {"conn_type": "civis", "host": emulator_process, "password": API_KEY}))
+        {"conn_type": "civis", "host": emulator_process, "password": API_KEY, "extra": {"emulator": True}}))
     hook = CivisHook()
     job = hook.call("POST", "/scripts/containers", json={
         "name": "scheduled-on-civis", "dockerCommand": "civis-emulator:sleep 0.5", **CONTAINER})["id"]

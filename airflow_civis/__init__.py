@@ -10,7 +10,7 @@ CONNECTION_UI_FIELD_BEHAVIOUR = {
     "hidden-fields": ["schema", "login", "port"],
     "relabeling": {"password": "API Key", "host": "API URL"},
     "placeholders": {
-        "host": "https://api.civisanalytics.com (or http://127.0.0.1:PORT for the emulator)",
+        "host": "https://api.civisanalytics.com (emulator: http://127.0.0.1:PORT + extra emulator=true)",
         "password": "Civis API key",
         "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
     },

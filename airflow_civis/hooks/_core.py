@@ -47,7 +47,7 @@ class CivisHookBase(BaseHook):
             "hidden_fields": ["schema", "login", "port"],
             "relabeling": {"password": "API Key", "host": "API URL"},
             "placeholders": {
-                "host": "https://api.civisanalytics.com (or http://127.0.0.1:PORT for the emulator)",
+                "host": "https://api.civisanalytics.com (emulator: http://127.0.0.1:PORT + extra emulator=true)",
                 "password": "Civis API key",
                 "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
             },

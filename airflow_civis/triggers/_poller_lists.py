@@ -201,7 +201,7 @@ class ListReads:
 
     # -- the active list, and where jobs that left it went --------------------------------------------
     async def _sweep(self, view: View) -> set[int]:
-        """The whole active list: its first page says how many there are, the rest are read at once."""
+        """The whole active list, its pages at once (a job missed while pages shift is looked up)."""
         shown: set[int] = set()
         params = {"state": "queued,running"}
         # As many pages as the last read had, less the watched runs that ended since, at once (one round
@@ -211,7 +211,7 @@ class ListReads:
                                          for p in range(1, max(1, math.ceil(expected / self._page_size())) + 1)))
         pages = [items for items, _ in answers]
         total = max(total for _, total in answers)
-        if len(pages[-1]) >= self._page_size() and total > len(pages) * self._page_size():
+        if total > len(pages) * self._page_size():
             more = range(len(pages) + 1, math.ceil(total / self._page_size()) + 1)
             pages += [i for i, _ in await asyncio.gather(*(self._list_page("sweep", view, params, p) for p in more))]
         for items in pages:

@@ -136,15 +136,39 @@ async def _read_body(receive: Any) -> tuple[bytes, bool]:
 
 
 def _replay(body: bytes, disconnected: bool, receive: Any) -> Any:
-    sent = False
+    """``receive`` that hands the already-read body over once, then defers to the server's own.
 
-    async def replay_receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            if disconnected:
+    A bound method of :class:`_Replay`, which stands in for the server's connection cycle: code that
+    reaches the connection through ``receive.__self__`` (``faults._drop`` aborting it, the upload route's
+    transport) still finds it behind this middleware.
+    """
+    return _Replay(body, disconnected, receive).receive
+
+
+class _Replay:
+    def __init__(self, body: bytes, disconnected: bool, receive: Any) -> None:
+        self._body, self._disconnected, self._receive = body, disconnected, receive
+        self._sent = False
+        self._cycle = getattr(receive, "__self__", None)
+
+    @property
+    def transport(self) -> Any:
+        return getattr(self._cycle, "transport", None)
+
+    @property
+    def disconnected(self) -> bool:
+        return bool(getattr(self._cycle, "disconnected", False))
+
+    @disconnected.setter
+    def disconnected(self, value: bool) -> None:
+        if self._cycle is not None:
+            self._cycle.disconnected = value
+
+    async def receive(self) -> dict[str, Any]:
+        if not self._sent:
+            self._sent = True
+            if self._disconnected:
                 return {"type": "http.disconnect"}
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay_receive
+            return {"type": "http.request", "body": self._body, "more_body": False}
+        result: dict[str, Any] = await self._receive()
+        return result

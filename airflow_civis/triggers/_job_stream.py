@@ -29,6 +29,7 @@ from typing import Any
 from airflow_civis.exceptions import CivisAPIError, CivisError
 from airflow_civis.hooks._retry import is_retryable
 from airflow_civis.runs import ACTIVE_STATES, TERMINAL_STATES
+from airflow_civis.triggers._job_pages import items_and_total
 
 log = logging.getLogger("airflow_civis.triggers.events")
 
@@ -71,12 +72,7 @@ class JobListReader:
         self.requests += 1
         response = await self.hook.request("GET", "/jobs", params={
             **params, "hidden": str(self.hidden).lower(), "limit": PAGE_SIZE, "page_num": page})
-        items = response.json() or []
-        try:
-            total = int(response.headers.get("X-Pagination-Total-Entries", len(items)))
-        except ValueError:
-            total = len(items)
-        return items, total
+        return items_and_total(response)
 
     async def cycle(self) -> dict[str, dict[str, Any]]:
         """Read once; return ``{job id: summary}`` for every job whose last run may have changed."""

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from airflow_civis.runs import RunRef
+from airflow_civis.triggers._job_pages import items_and_total
 from airflow_civis.triggers._poller_budget import PollerConfig
 from airflow_civis.triggers._poller_model import (
     ENDED_STATES,
@@ -88,12 +89,7 @@ class ListReads:
         limit = min(self.config.page_size, MAX_PAGE_SIZE)
         response = await self._get(kind, "/jobs", params={
             **params, "hidden": view.value, "limit": limit, "page_num": page})
-        items = response.json() or []
-        try:
-            total = int(response.headers.get("X-Pagination-Total-Entries", len(items)))
-        except ValueError:
-            total = len(items)
-        return items, total
+        return items_and_total(response)
 
     def _page_size(self) -> int:
         return min(self.config.page_size, MAX_PAGE_SIZE)

@@ -6,40 +6,14 @@ import json
 
 import pytest
 import requests
-from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError, CivisConnectionError, CivisTransportError
 from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.runs import RunRef
+from tests.transports import Transport, scripted
 
 API_KEY = "unit-test-secret-key-1234"
-
-
-class ScriptedAdapter(BaseAdapter):
-    """Answers each request with the next scripted reply (a response tuple or an exception)."""
-
-    def __init__(self, replies: list) -> None:
-        super().__init__()
-        self.replies = list(replies)
-        self.requests: list[requests.PreparedRequest] = []
-
-    def send(self, request, **kwargs):
-        self.requests.append(request)
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        status, body, headers = reply
-        response = requests.Response()
-        response.status_code = status
-        response._content = json.dumps(body).encode() if body is not None else b""
-        response.headers.update(headers)
-        response.url = request.url
-        response.request = request
-        return response
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +31,8 @@ def sleeps(monkeypatch) -> list[float]:
     return waited
 
 
-def hook_with(replies: list) -> tuple[CivisHook, ScriptedAdapter]:
-    adapter = ScriptedAdapter(replies)
+def hook_with(replies: list) -> tuple[CivisHook, Transport]:
+    adapter = scripted(replies)
     return CivisHook(transport=adapter), adapter
 
 

@@ -8,35 +8,17 @@ import json
 
 import httpx
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError, CivisTransportError
 from airflow_civis.hooks._core import CivisHookBase
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.runs import ACTIVE_STATES, TERMINAL_STATES, CivisRunState, RunRef, refused_cancel
+from tests.transports import Transport
 
 API_KEY = "unit-core-key-5d1a0c"
 BASE = "https://api.example.test"
 FAST = {"max_attempts": 3, "backoff_initial": 0.0}
-
-
-class Adapter(BaseAdapter):
-    def __init__(self, answer) -> None:
-        super().__init__()
-        self.answer, self.sent = answer, []
-
-    def send(self, request, **kwargs):
-        self.sent.append((request, kwargs))
-        status, body = self.answer(request)
-        response = requests.Response()
-        response.status_code, response._content = status, json.dumps(body).encode()
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +36,9 @@ def test_both_hooks_share_one_base_and_its_connection_attributes():
 
 
 def test_sync_transport_sees_auth_user_agent_and_the_connections_verify():
-    adapter = Adapter(lambda request: (200, {"id": 7}))
+    adapter = Transport(lambda request: (200, {"id": 7}))
     assert CivisHook(transport=adapter).call("GET", "/jobs/7") == {"id": 7}
-    ((request, kwargs),) = adapter.sent
+    ((request, kwargs),) = adapter.calls
     assert request.url == f"{BASE}/jobs/7" and request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert request.headers["User-Agent"].startswith("airflow-civis/")
     assert kwargs["verify"] == "/etc/ssl/company-ca.pem"
@@ -84,7 +66,7 @@ def test_async_transport_replaces_the_network_with_the_same_retries_and_errors()
 def test_error_mapping_is_shared(hook_kind, expected):
     """A POST answered 502 (sync) or dropped after sending (async): not repeated, mapped to our errors."""
     if hook_kind == "sync":
-        adapter = Adapter(lambda request: (502, {"errorDescription": "gateway"}))
+        adapter = Transport(lambda request: (502, {"errorDescription": "gateway"}))
         with pytest.raises(expected) as info:
             CivisHook(retry=FAST, transport=adapter).call("POST", "/scripts/python3/5/runs")
         assert len(adapter.sent) == 1 and info.value.status == 502 and "gateway" in str(info.value)

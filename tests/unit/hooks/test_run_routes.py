@@ -12,40 +12,17 @@ import json
 
 import httpx
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.runs import RunRef
+from tests.transports import Transport, scripted
 
 BASE = "https://api.example.test"
 NO_RETRY = {"max_attempts": 1}
 NOT_FOUND = (404, {"error": "not_found", "errorDescription": "The requested endpoint could not be found.",
                    "code": 404}, {})
-
-
-class Scripted(BaseAdapter):
-    """Answers each request with the next scripted ``(status, body, headers)``; records (method, path?query)."""
-
-    def __init__(self, replies: list) -> None:
-        super().__init__()
-        self.replies = list(replies)
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, request, **kwargs):
-        self.sent.append((request.method, request.path_url))
-        status, body, headers = self.replies.pop(0)
-        response = requests.Response()
-        response.status_code = status
-        response._content = json.dumps(body).encode() if body is not None else b""
-        response.headers.update(headers)
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +31,8 @@ def setup(monkeypatch):
     monkeypatch.setattr("tenacity.nap.time.sleep", lambda s: None)
 
 
-def hook_with(replies: list) -> tuple[CivisHook, Scripted]:
-    adapter = Scripted(replies)
+def hook_with(replies: list) -> tuple[CivisHook, Transport]:
+    adapter = scripted(replies)
     return CivisHook(retry=NO_RETRY, transport=adapter), adapter
 
 
@@ -63,7 +40,7 @@ def ok(body, headers=None, status=200):
     return (status, body, headers or {})
 
 
-def paths(adapter: Scripted) -> list[str]:
+def paths(adapter: Transport) -> list[str]:
     return [f"{method} {url.split('?')[0]}" for method, url in adapter.sent]
 
 

@@ -4,54 +4,36 @@ ignored) and presigned downloads (with the connection's ``verify``, never the AP
 
 from __future__ import annotations
 
-import io
 import json
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.files import CivisFileTransfer
 from airflow_civis.runs import RunRef
+from tests.transports import Transport
 
 API_KEY = "unit-policy-key-81f0d2"
 DROPPED = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
 
 
-class Routes(BaseAdapter):
+def route_key(request: requests.PreparedRequest) -> str:
+    parts = urlsplit(request.url)
+    return f"{request.method} {parts.hostname}{parts.path}"
+
+
+class Routes(Transport):
     """Answers by "METHOD host/path" from a queue per route; records what went out, with its ``verify``."""
 
     def __init__(self, routes: dict[str, list]) -> None:
-        super().__init__()
-        self.routes = {key: list(replies) for key, replies in routes.items()}
-        self.sent: list[tuple[str, requests.PreparedRequest, dict]] = []
-
-    def send(self, request, **kwargs):
-        parts = urlsplit(request.url)
-        key = f"{request.method} {parts.hostname}{parts.path}"
-        self.sent.append((key, request, kwargs))
-        reply = self.routes[key].pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        status, body, headers = reply if len(reply) == 3 else (*reply, {})
-        response = requests.Response()
-        response.status_code = status
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        response.raw = io.BytesIO(content)  # streamed downloads read it; others get ._content
-        if not kwargs.get("stream"):
-            response._content = content
-        response.headers.update(headers)
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
+        queues = {key: list(replies) for key, replies in routes.items()}
+        super().__init__(lambda request: queues[route_key(request)].pop(0))
 
     def keys(self) -> list[str]:
-        return [key for key, _, _ in self.sent]
+        return [route_key(request) for request in self.requests]
 
 
 @pytest.fixture
@@ -118,7 +100,7 @@ def test_presigned_upload_retries_its_statuses_ignoring_retry_after(monkeypatch,
                                             (500, b"<Error>InternalError</Error>"), (204, b"")],
     })
     assert CivisFileTransfer(CivisHook(transport=adapter)).upload(str(source)) == 12
-    uploads = [(request, kwargs) for key, request, kwargs in adapter.sent if key.endswith("/upload")]
+    uploads = [(request, kwargs) for request, kwargs in adapter.calls if route_key(request).endswith("/upload")]
     assert len(uploads) == 3
     assert len(sleeps) == 2 and all(wait <= 2.0 for wait in sleeps)  # the policy's backoff, not Retry-After
     for request, kwargs in uploads:
@@ -159,6 +141,7 @@ def test_presigned_download_is_retried_with_the_connections_verify_and_no_key(mo
     target = tmp_path / "out.csv"
     CivisFileTransfer(CivisHook(transport=adapter)).download(7, str(target))
     assert target.read_bytes() == b"a,b\n1,2\n"  # a dropped GET retried, then a short file read again whole
-    downloads = [(request, kwargs) for key, request, kwargs in adapter.sent if key == "GET bucket.example.test/7"]
+    downloads = [(request, kwargs) for request, kwargs in adapter.calls
+                 if route_key(request) == "GET bucket.example.test/7"]
     assert len(downloads) == 3 and len(sleeps) == 2
     assert all(kwargs["verify"] is False and "Authorization" not in r.headers for r, kwargs in downloads)

@@ -6,36 +6,14 @@ import json
 
 import pytest
 import requests
-from requests.adapters import BaseAdapter
 
 from airflow_civis.exceptions import CivisAPIError, CivisTransportError
 from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook
 from airflow_civis.runs import RunRef
+from tests.transports import Transport, scripted
 
 API_KEY = "unit-reliability-key-9c2e"
 DROPPED = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
-
-
-class Scripted(BaseAdapter):
-    def __init__(self, replies: list) -> None:
-        super().__init__()
-        self.replies = list(replies)
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, request, **kwargs):
-        self.sent.append((request.method, request.path_url))
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        status, body = reply
-        response = requests.Response()
-        response.status_code = status
-        response._content = json.dumps(body).encode() if body is not None else b""
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +23,8 @@ def setup(monkeypatch):
     monkeypatch.setattr("tenacity.nap.time.sleep", lambda s: None)  # every wait, reconciliation's too
 
 
-def hook_with(replies: list) -> tuple[CivisHook, Scripted]:
-    adapter = Scripted(replies)
+def hook_with(replies: list) -> tuple[CivisHook, Transport]:
+    adapter = scripted(replies)
     return CivisHook(transport=adapter), adapter
 
 
@@ -54,7 +32,7 @@ def job(last_run_id: int | None) -> tuple[int, dict]:
     return 200, {"id": 5, "lastRun": {"id": last_run_id, "state": "queued"} if last_run_id else None}
 
 
-def posts(adapter: Scripted) -> int:
+def posts(adapter: Transport) -> int:
     return sum(1 for method, _ in adapter.sent if method == "POST")
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 #: The connection form (Airflow >= 3.2 reads it from here without importing the hook; older 3.x call
-#: ``CivisHook.get_ui_field_behaviour``, which must say the same: tests/unit/test_provider_info.py checks).
+#: ``CivisHook.get_ui_field_behaviour``, which derives its answer from this one).
 CONNECTION_UI_FIELD_BEHAVIOUR = {
     "hidden-fields": ["schema", "login", "port"],
     "relabeling": {"password": "API Key", "host": "API URL"},
     "placeholders": {
         "host": "https://api.civisanalytics.com (emulator: http://127.0.0.1:PORT + extra emulator=true)",
         "password": "Civis API key",
-        "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
+        "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 10}}',
     },
 }
 

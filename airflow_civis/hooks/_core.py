@@ -43,15 +43,10 @@ class CivisHookBase(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"password": "API Key", "host": "API URL"},
-            "placeholders": {
-                "host": "https://api.civisanalytics.com (emulator: http://127.0.0.1:PORT + extra emulator=true)",
-                "password": "Civis API key",
-                "extra": '{"timeout": 60, "verify": true, "retry": {"max_attempts": 6}}',
-            },
-        }
+        """The form in provider info (``airflow_civis.CONNECTION_UI_FIELD_BEHAVIOUR``), in the hook API's spelling."""
+        from airflow_civis import CONNECTION_UI_FIELD_BEHAVIOUR
+
+        return {key.replace("-", "_"): value for key, value in CONNECTION_UI_FIELD_BEHAVIOUR.items()}
 
     # -- settings ----------------------------------------------------------------------------------
     def _settings_from(self, conn: Any) -> CivisSettings:

@@ -51,7 +51,7 @@ class CivisRunOperatorBase(BaseOperator):
     :param late_log_wait: at most how many seconds to wait, once a run has failed, for the log lines the
         platform publishes late (the traceback, as a rule) before building the failure message; the wait
         ends as soon as the API says the log is complete. 0 does not wait. Successful runs never wait.
-    :param retry: API retry policy overrides (``{"max_attempts": 6, "max_total_seconds": 120}``).
+    :param retry: API retry policy overrides (``{"max_attempts": 10, "max_total_seconds": 600}``).
     """
 
     template_fields: Sequence[str] = ("civis_conn_id",)

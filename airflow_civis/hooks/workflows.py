@@ -8,11 +8,10 @@ cancelling go through :class:`CivisHook` unchanged. What differs is starting one
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from airflow_civis.exceptions import CivisAPIError
-from airflow_civis.hooks.civis import START_ATTEMPTS, CivisHook, may_have_taken_effect
+from airflow_civis.hooks._start import start_exactly_once
+from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.runs import RunRef, runs_path
 
 KIND = "workflow"
@@ -49,23 +48,13 @@ class CivisWorkflowHook(CivisHook):
         baseline = self.last_execution_id(workflow_id)
         if self.start_journal is not None:
             self.start_journal(KIND, workflow_id, baseline)
-        uncertain: CivisAPIError | None = None
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                execution = self.call("POST", path, json=body)
-                return RunRef(KIND, workflow_id, int(execution["id"]))
-            except CivisAPIError as err:
-                if not (may_have_taken_effect(err) or (uncertain and err.status == 409)):
-                    raise
-                uncertain = err
-            time.sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-            found = self.find_run_since(KIND, workflow_id, baseline)
-            self.log.warning("Reconciling workflow execution start: POST %s failed ambiguously (%s); %s", path,
-                             uncertain, f"adopting {found}" if found else "none started, starting again")
-            if found is not None:
-                return found
-        assert uncertain is not None
-        raise uncertain
+
+        def post() -> RunRef:
+            return RunRef(KIND, workflow_id, int(self.call("POST", path, json=body)["id"]))
+
+        return start_exactly_once(self.settings.retry, self.log, post,
+                                  lambda: self.find_run_since(KIND, workflow_id, baseline), f"POST {path}",
+                                  label="Reconciling workflow execution start")
 
     def retry_execution(self, ref: RunRef, task_name: str | None = None) -> dict[str, Any]:
         """``POST .../retry``: run the failed tasks of a failed execution again (the same execution)."""

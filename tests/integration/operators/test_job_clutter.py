@@ -15,10 +15,10 @@ import requests
 from airflow.sdk import DAG
 
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.hooks.warehouse import resolve_target
 from airflow_civis.links import RUN_URL_XCOM_KEY
 from airflow_civis.operators import CivisExportTableOperator, CivisImportCsvOperator, CivisQueryOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
+from airflow_civis.resolve import resolve_target
 from tests.conftest import API_KEY
 from tests.helpers import make_context
 

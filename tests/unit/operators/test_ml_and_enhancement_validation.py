@@ -154,7 +154,7 @@ def test_enhancement_database_arguments():
 
 def test_no_database_means_the_only_one_never_a_guess_among_several(mocker):
     from airflow_civis.exceptions import CivisError
-    from airflow_civis.hooks.warehouse import resolve_target
+    from airflow_civis.resolve import resolve_target
 
     hook = mocker.Mock()
     hook.paginate.return_value = [{"id": 4, "name": "Only"}]

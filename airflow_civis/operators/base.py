@@ -3,7 +3,8 @@
 A subclass says only how to start its run (:meth:`CivisRunOperatorBase.start_run`) and, if it likes,
 how to turn the finished run into its XCom (:meth:`CivisRunOperatorBase.build_result`). Waiting
 (deferred to :class:`CivisRunTrigger` by default, or polling in the worker), reattach after a crash,
-log copying, cancel on kill, deadlines and the failure message live here.
+cancel on kill, deadlines and the failure message live here; copying the run's log into the task log
+lives in :mod:`._task_log`.
 """
 
 from __future__ import annotations
@@ -22,21 +23,18 @@ from airflow_civis.deferral import default_deferrable as default_deferrable  # i
 from airflow_civis.exceptions import CivisAPIError, CivisRunError, CivisRunTimeoutError
 from airflow_civis.hooks._retry import RetryPolicy, may_have_taken_effect, tenacity_arguments
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.hooks.run_logs import RunLogFollower
 from airflow_civis.links import RUN_URL_XCOM_KEY, CivisRunLink, run_page_url
 from airflow_civis.operators._journal import STATE_STORE_KEY as STATE_STORE_KEY  # importable from here too
 from airflow_civis.operators._journal import RunJournal
 from airflow_civis.operators._outputs import outputs_by_name
+from airflow_civis.operators._task_log import DEFAULT_LATE_LOG_WAIT, TaskLogCopy
+from airflow_civis.operators._task_log import LATE_LOG_POLL_INTERVAL as LATE_LOG_POLL_INTERVAL
 from airflow_civis.runs import ACTIVE_STATES, SUCCESS_STATES, RunRef
 from airflow_civis.triggers.run import CivisRunTrigger, validate_run_event
 from airflow_civis.validation import check_bool, check_count, check_positive_number
 
-#: civis-python waits 15 s before reading a failed run's log (``CivisFuture._exception_from_logs``).
-DEFAULT_LATE_LOG_WAIT = 15.0
-LATE_LOG_POLL_INTERVAL = 1.0
 
-
-class CivisRunOperatorBase(BaseOperator):
+class CivisRunOperatorBase(BaseOperator, TaskLogCopy):
     """
     Base for operators that start one Civis run and wait for it.
 
@@ -91,7 +89,7 @@ class CivisRunOperatorBase(BaseOperator):
         self.run_url: str | None = None
         #: What the task returned (its XCom) once its run succeeded: what its lineage reports.
         self.civis_result: Any = None
-        self._logs: RunLogFollower | None = None
+        self._logs = None  # the run's log follower (see TaskLogCopy), once a log was read
 
     @cached_property
     def hook(self) -> CivisHook:
@@ -262,40 +260,13 @@ class CivisRunOperatorBase(BaseOperator):
         done = "it was cancelled" if self.cancel_on_kill else "it was left running (cancel_on_kill=False)"
         raise CivisRunTimeoutError(f"{run} did not finish within {' / '.join(limits) or 'its deadline'}; {done}.")
 
-    def _log_follower(self, run: RunRef) -> RunLogFollower:
-        if self._logs is None or self._logs.run != run:
-            self._logs = RunLogFollower(self.hook, run)
-        return self._logs
-
-    def _emit_logs(self, run: RunRef, lines: list[dict[str, Any]]) -> None:
-        if self.fetch_logs:
-            for line in lines:
-                self.log.info("[civis %s] %s", run.run_id, line.get("message", ""))
-
-    def _copy_logs(self, run: RunRef, *, whole: bool = False) -> list[str]:
-        """Copy the run's log lines not copied yet to the task log, each exactly once, including lines
-        published late below ids already copied (see ``hooks/run_logs.py``). ``whole`` re-reads from
-        the first line, so that none is missing once the run has ended."""
-        if not self.fetch_logs:
-            return []
-        follower = self._log_follower(run)
-        lines = follower.read_all() if whole else follower.read_new()
-        self._emit_logs(run, lines)
-        return [line.get("message", "") for line in lines]
-
     def _forget(self, context: Any | None) -> None:
         RunJournal(context).delete()
 
     def _complete(self, context: Any, run: RunRef, details: dict[str, Any]) -> Any:
         state = details.get("state")
         if state == "failed" and self.late_log_wait > 0:
-            # A failed run's last lines (its traceback) reach the API after its state: wait, bounded.
-            waited = self._log_follower(run).wait_for_late_lines(
-                self.late_log_wait, min(self.poll_interval, LATE_LOG_POLL_INTERVAL),
-                lambda lines: self._emit_logs(run, lines),
-            )
-            self.log.info("Waited %.1fs for %s's late log lines (%s)", waited, run,
-                          "log complete" if self._log_follower(run).final else "late_log_wait reached")
+            self._wait_for_late_lines(run)
         self._copy_logs(run, whole=True)
         self._forget(context)
         if state not in SUCCESS_STATES:
@@ -314,13 +285,6 @@ class CivisRunOperatorBase(BaseOperator):
         result = self.build_result(context, run, details, outputs)
         self.civis_result = result
         return result
-
-    def _log_tail(self, run: RunRef) -> list[str]:
-        """The run's last ``log_tail_lines`` lines by id (emission order), read after any late ones."""
-        if not self.log_tail_lines:
-            return []
-        lines = self.hook.get_run_logs(run)
-        return [line.get("message", "") for line in lines[-self.log_tail_lines :]]
 
     def _read_outputs(self, run: RunRef) -> dict[str, Any]:
         """The run's outputs by name (see :func:`~airflow_civis.operators._outputs.outputs_by_name`)."""

@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint test-oldest install clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e ./emulator -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,16 +22,16 @@ test: $(STAMP)
 
 # Style and types (config in pyproject.toml): about 0.1 s for ruff, 3 s for mypy (40 s on a cold cache).
 lint: $(STAMP)
-	$(BIN)/ruff check airflow_civis tests example_dags scripts benchmarks
-	$(BIN)/mypy airflow_civis
+	$(BIN)/ruff check airflow_civis emulator tests example_dags scripts benchmarks
+	$(BIN)/mypy
 
 # The oldest Airflow we support, in a second virtualenv: the hook, lifecycle, trigger and quickstart DAG.
 OLDEST_AIRFLOW ?= 3.1.8
 OLD_VENV := .venv-airflow-$(OLDEST_AIRFLOW)
-$(OLD_VENV)/.installed: pyproject.toml
+$(OLD_VENV)/.installed: pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(OLD_VENV)
 	$(OLD_VENV)/bin/pip install -q --upgrade pip
-	$(OLD_VENV)/bin/pip install -q 'apache-airflow==$(OLDEST_AIRFLOW)' -e '.[test]'
+	$(OLD_VENV)/bin/pip install -q 'apache-airflow==$(OLDEST_AIRFLOW)' -e ./emulator -e '.[test]'
 	touch $@
 
 test-oldest: $(OLD_VENV)/.installed
@@ -39,4 +39,4 @@ test-oldest: $(OLD_VENV)/.installed
 		tests/integration/triggers/test_run_trigger.py tests/integration/dags/test_quickstart_dag.py
 
 clean:
-	rm -rf $(VENV) .venv-airflow-* .pytest_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow-* .pytest_cache build *.egg-info emulator/build emulator/*.egg-info

@@ -14,7 +14,7 @@ RUN_URL_XCOM_KEY = "run_url"
 _NOT_AN_OPERATOR_THAT_RAN = object()
 
 
-#: Where the emulator serves its read-only run pages (airflow_civis/emulator/routers/pages.py).
+#: Where the emulator serves its read-only run pages (emulator/civis_emulator/routers/pages.py).
 EMULATOR_UI_PATH = "/_emulator/ui"
 
 

@@ -24,7 +24,7 @@ CONTAINER = {"dockerImageName": "x", "requiredResources": {"cpu": 100, "memory":
 def serve(port: int, workers: int, pessimistic: bool = False) -> None:  # runs in the emulator subprocess
     import uvicorn
 
-    from airflow_civis.emulator.server import READY_PREFIX, bind_socket, build_app, uvicorn_config
+    from civis_emulator.server import READY_PREFIX, bind_socket, build_app, uvicorn_config
 
     app = build_app(API_KEY, max_run_workers=workers, pessimistic=pessimistic)
     sock = bind_socket(port)

@@ -170,7 +170,7 @@ def main() -> int:
     parser.add_argument("--file-bytes", type=int, default=1024 ** 3)
     parser.add_argument("--csv-bytes", type=int, default=10 ** 9)
     opts = parser.parse_args()
-    from airflow_civis.emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.server import start_emulator_process, stop_emulator_process
 
     figures: dict = {"file_bytes": opts.file_bytes, "csv_bytes": opts.csv_bytes}
     with tempfile.TemporaryDirectory(prefix="civis-bench-") as tmp:

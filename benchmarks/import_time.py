@@ -20,7 +20,7 @@ import sys
 
 OURS = ("airflow_civis.operators", "airflow_civis.sensors", "airflow_civis.hooks.civis", "airflow_civis.links")
 DATABRICKS = ("airflow.providers.databricks.operators.databricks",)
-HEAVY = ("airflow_civis.emulator", "fastapi", "duckdb", "sklearn", "airflow_civis.hooks.civis_async",
+HEAVY = ("civis_emulator", "fastapi", "duckdb", "sklearn", "airflow_civis.hooks.civis_async",
          "airflow_civis.triggers.poller", "httpx", "pandas", "aiohttp")
 
 PROBE = """

@@ -1,7 +1,7 @@
 """Run example DAGs N times under injected faults; print runs, faults, retries, duplicates, successes.
 
 One emulator process (with a data directory) serves every run; its fault rules
-(:func:`airflow_civis.emulator.faults.standard_profile`) answer ``--error-rate`` of the provider's API
+(:func:`civis_emulator.faults.standard_profile`) answer ``--error-rate`` of the provider's API
 calls with 429 (Retry-After 1 s) / 500 / 502 / 503 / 504 and drop ``--drop-rate`` of them, half before
 and half after the request took effect. Each DAG runs with ``airflow dags test`` in its own
 AIRFLOW_HOME (deferrable tasks: the triggerer runs in the same process). Reported:
@@ -61,9 +61,9 @@ def count_lines(output: str) -> Counter:
 def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float, seed: int,
                  work: Path, dags_folder: Path = ROOT / "example_dags", verbose: bool = True,
                  task_retries: int = 0) -> dict:
-    from airflow_civis.emulator.faults import standard_profile
-    from airflow_civis.emulator.server import start_emulator_process, stop_emulator_process
     from airflow_civis.testing import run_dag_test
+    from civis_emulator.faults import standard_profile
+    from civis_emulator.server import start_emulator_process, stop_emulator_process
 
     # Airflow task retries off by default: the provider's own retries must carry every run on their own.
     retries_env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": str(task_retries)}

@@ -35,8 +35,8 @@ def show_runs(base_url: str, api_key: str) -> None:
 
 
 def main() -> int:
-    from airflow_civis.emulator.server import start_emulator_process, stop_emulator_process
     from airflow_civis.testing import run_dag_test
+    from civis_emulator.server import start_emulator_process, stop_emulator_process
 
     api_key = "demo-" + secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="civis-demo-") as tmp:

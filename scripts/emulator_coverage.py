@@ -101,7 +101,7 @@ R_HELPERS: dict[str, list[str]] = {
 
 
 T = "tests/unit/contract/test_strict_rules.py::"
-# Rules the engine (airflow_civis/emulator/contract/) enforces for every request, named by rule id:
+# Rules the engine (emulator/civis_emulator/contract/) enforces for every request, named by rule id:
 # (the spec's words, the behaviour, the test that shows it). The engine's rules found on implemented
 # endpoints are listed with their fields; an engine rule missing here stops the script.
 ENGINE_RULES: dict[str, tuple[str, str, str]] = {
@@ -190,8 +190,8 @@ NOT_ENFORCED: list[tuple[str, str]] = [
 
 def rules_section(statuses: dict[str, int]) -> list[str]:
     """The doc's "Rules the emulator enforces": engine rules found on implemented endpoints, then the rest."""
-    from airflow_civis.emulator.contract.described_rules import DescribedRules
-    from airflow_civis.emulator.spec_index import get_index
+    from civis_emulator.contract.described_rules import DescribedRules
+    from civis_emulator.spec_index import get_index
 
     found: dict[str, set[str]] = {}
 
@@ -220,7 +220,7 @@ def rules_section(statuses: dict[str, int]) -> list[str]:
         "## Rules the emulator enforces",
         "",
         "Every request to the emulator passes one rule engine driven by the spec",
-        "(`airflow_civis/emulator/contract/`: `validators.py` for the schemas, `described_rules.py` and",
+        "(`emulator/civis_emulator/contract/`: `validators.py` for the schemas, `described_rules.py` and",
         "`rule_text.py` (+ `rule_values.py`, `rule_relations.py`) for the rules written in descriptions)",
         "before any route sees it; a broken rule",
         "answers 400 (404 for paths) in the API's shape `{\"error\", \"errorDescription\", \"code\"}`, naming",
@@ -306,7 +306,7 @@ def _dummy(schema: dict[str, Any] | None, definitions: dict[str, Any], depth: in
 
 def _described_value(description: str, typ: str) -> Any:
     """A value the rules written in the description accept ("One of ...", "Must be at least N")."""
-    from airflow_civis.emulator.contract.rule_values import _ONE_OF, allowed_values
+    from civis_emulator.contract.rule_values import _ONE_OF, allowed_values
 
     if typ == "string":
         found = _ONE_OF.search(description)
@@ -326,8 +326,8 @@ class Prober:
     def __init__(self) -> None:
         from fastapi.testclient import TestClient
 
-        from airflow_civis.emulator.app import create_app
-        from airflow_civis.emulator.spec_index import get_index
+        from civis_emulator.app import create_app
+        from civis_emulator.spec_index import get_index
 
         self.key = "coverage-probe-key"
         self.app = create_app(self.key)
@@ -372,7 +372,7 @@ class Prober:
 
 
 def build_rows(seed: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    from airflow_civis.emulator.spec import load_spec
+    from civis_emulator.spec import load_spec
 
     spec = load_spec()
     names = method_map(spec)

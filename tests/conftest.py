@@ -21,7 +21,7 @@ def pytest_configure(config):
 
 
 def _session_emulator(tmp_path_factory, pessimistic: bool):
-    from airflow_civis.emulator.server import EmulatorServer
+    from civis_emulator.server import EmulatorServer
 
     name = "emulator-pessimistic" if pessimistic else "emulator"
     server = EmulatorServer(api_key=API_KEY, data_dir=str(tmp_path_factory.mktemp(name)), pessimistic=pessimistic)

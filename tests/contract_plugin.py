@@ -1,7 +1,7 @@
 """pytest plugin: the Civis API response contract, suite-wide.
 
 Every emulator app built in the test process (``create_app`` -> ``install_contract``) registers its
-:class:`~airflow_civis.emulator.contract.ContractReport`; at the end of the session this plugin adds
+:class:`~civis_emulator.contract.ContractReport`; at the end of the session this plugin adds
 them up, prints::
 
     Civis API contract: N responses checked over M distinct operations, V violations
@@ -72,7 +72,7 @@ def collect_app_contract_report(app: Any) -> dict[str, Any] | None:
 
 def _in_process_snapshots() -> list[dict[str, Any]]:
     try:
-        from airflow_civis.emulator.contract import all_reports
+        from civis_emulator.contract import all_reports
     except Exception:  # noqa: BLE001 - the emulator may not be importable in a partial checkout
         return []
     return [report.as_dict() for report in all_reports()]

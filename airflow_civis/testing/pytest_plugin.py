@@ -1,13 +1,11 @@
-"""pytest fixtures for testing your own DAGs against the bundled Civis API emulator.
+"""pytest fixtures for testing your own DAGs against the Civis API emulator.
 
 Installed with the package as a ``pytest11`` plugin, so the fixtures are available in any test of a
-project that has ``airflow-civis[emulator]`` installed, with no conftest.py:
+project that has ``airflow-civis`` and ``civis-emulator`` installed, with no conftest.py. They build on
+the emulator's own fixture, ``civis_emulator`` (from ``civis-emulator``'s plugin: a fresh emulator on
+127.0.0.1 for one test; mark a test ``@pytest.mark.civis_emulator(pessimistic=True)`` for the pessimistic
+reading of ``lastRunUpdatedAt``):
 
-``civis_emulator``
-    A Civis API emulator on 127.0.0.1 (in this process, in a thread), with its own fresh data
-    directory, stopped after the test. ``.base_url`` and ``.api_key`` say where it is. Mark a test
-    ``@pytest.mark.civis_emulator(pessimistic=True)`` for an emulator that sets a job's
-    ``lastRunUpdatedAt`` only when a run is created (the spec leaves open whether state changes move it).
 ``civis_connection``
     Sets the ``civis_default`` Airflow connection (``AIRFLOW_CONN_CIVIS_DEFAULT``) to that emulator for
     the test, so hooks and operators created in the test talk to it. Returns the connection id.
@@ -22,50 +20,17 @@ See docs/testing-your-dags.md. Disable with ``-p no:airflow_civis``.
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:  # importing the emulator pulls in FastAPI: only when a test asks for it
-    from airflow_civis.emulator.server import EmulatorServer
     from airflow_civis.testing.dagrun import DagTestResult
+    from civis_emulator.server import EmulatorServer
 
 CONN_ID = "civis_default"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "civis_emulator(pessimistic=False): options of the civis_emulator fixture; pessimistic=True sets a "
-        "job's lastRunUpdatedAt only when a run is created, never on its state changes",
-    )
-
-
-@pytest.fixture
-def civis_emulator(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EmulatorServer]:
-    """A fresh Civis API emulator for one test (about 0.3 s to start)."""
-    from airflow_civis.emulator.server import EmulatorServer
-
-    marker = request.node.get_closest_marker("civis_emulator")
-    options = dict(marker.kwargs) if marker is not None else {}
-    unknown = sorted(set(options) - {"pessimistic"})
-    if unknown or (marker is not None and marker.args):
-        raise pytest.UsageError(f"civis_emulator marker: unknown option(s) {unknown or marker.args}; use pessimistic=")
-    server = EmulatorServer(
-        api_key="civis-test-" + secrets.token_hex(8),
-        data_dir=str(tmp_path_factory.mktemp("civis-emulator")),
-        pessimistic=bool(options.get("pessimistic", False)),
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

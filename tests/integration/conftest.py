@@ -55,7 +55,7 @@ def examples_emulator(tmp_path_factory):
     discards it)."""
     data = tmp_path_factory.mktemp("emu-examples")
     env = dict(os.environ, CIVIS_API_KEY=SECRET, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "airflow_civis.emulator.cli", "--port", "0", "--data-dir",
+    proc = subprocess.Popen([sys.executable, "-m", "civis_emulator.cli", "--port", "0", "--data-dir",
                              str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     lines: list[str] = []
@@ -88,7 +88,7 @@ def examples_emulator(tmp_path_factory):
 @pytest.fixture(scope="session")
 def dag_run(examples_emulator, tmp_path_factory) -> Callable[[str], DagRun]:
     """``dag_run(dag_id)``: the session's one run of that DAG (run now if nobody asked before)."""
-    from airflow_civis.emulator.faults import standard_profile
+    from civis_emulator.faults import standard_profile
 
     done: dict[str, DagRun] = {}
 

@@ -14,7 +14,7 @@ import warnings
 import civis
 import pytest
 
-from airflow_civis.emulator.server import EmulatorServer
+from civis_emulator.server import EmulatorServer
 
 API_KEY = "official-client-key-2b7e"
 POLL = 0.2

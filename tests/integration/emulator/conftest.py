@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_civis.emulator.server import EmulatorServer
+from civis_emulator.server import EmulatorServer
 from tests.integration.emulator.emu_integration_helpers import KEY
 
 

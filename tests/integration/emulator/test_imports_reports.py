@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
+from civis_emulator.app import create_app
 from tests.helpers import wait_run
 
 KEY = "imports-key"

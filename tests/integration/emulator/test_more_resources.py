@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
+from civis_emulator.app import create_app
 from tests.unit.emulator.emu_unit_helpers import wait_for
 
 KEY = "k"

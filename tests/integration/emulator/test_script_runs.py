@@ -134,7 +134,7 @@ def test_r_script_without_rscript_fails_clearly(server, http):
 def test_the_official_client_drives_the_emulator(server, monkeypatch):
     import civis
 
-    from airflow_civis.emulator.spec import spec_path
+    from civis_emulator.spec import spec_path
 
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.base_url + "/")
     client = civis.APIClient(api_key=KEY, local_api_spec=spec_path())  # it sends HTTP Basic (key, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from airflow_civis.emulator.server import EmulatorServer, start_emulator_process, stop_emulator_process
+from civis_emulator.server import EmulatorServer, start_emulator_process, stop_emulator_process
 from tests.integration.emulator.emu_integration_helpers import KEY
 
 AUTH = {"Authorization": f"Bearer {KEY}"}

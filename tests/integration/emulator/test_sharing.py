@@ -7,7 +7,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
+from civis_emulator.app import create_app
 
 KEY = "sharing-key"
 

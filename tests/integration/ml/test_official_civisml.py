@@ -7,7 +7,7 @@ from __future__ import annotations
 import civis
 import pytest
 
-from airflow_civis.emulator.server import EmulatorServer
+from civis_emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from collections import Counter
 import pytest
 from airflow.exceptions import TaskDeferred
 
-from airflow_civis.emulator.log_shipping import SHIPPING
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.operators.scripts import CivisRunScriptOperator
 from airflow_civis.runs import RunRef
+from civis_emulator.log_shipping import SHIPPING
 from tests.helpers import first_event, make_context, wait_for_state
 
 # Prints while running (so lines are copied before the failure), then dies with a three-frame traceback.

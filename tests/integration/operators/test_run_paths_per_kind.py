@@ -8,13 +8,13 @@ import uuid
 
 import pytest
 
-from airflow_civis.emulator import databases as emulator_databases
 from airflow_civis.exceptions import CivisAPIError
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.operators.jobs import CivisRunJobOperator
 from airflow_civis.operators.scripts import CivisRunScriptOperator
 from airflow_civis.runs import RunRef
 from airflow_civis.triggers.run import CivisRunTrigger
+from civis_emulator import databases as emulator_databases
 from tests.helpers import first_event, make_context
 
 HOST = {"remoteHostId": 1, "credentialId": 1}

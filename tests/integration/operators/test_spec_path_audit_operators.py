@@ -19,7 +19,6 @@ from airflow.exceptions import TaskDeferred
 
 import airflow_civis.operators as operators
 import airflow_civis.sensors as sensors
-from airflow_civis.emulator.spec_index import get_index
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.operators.enhancements import CivisCassNcoaOperator, CivisGeocodeOperator
@@ -34,6 +33,7 @@ from airflow_civis.operators.workflows import CivisRunWorkflowOperator
 from airflow_civis.sensors.run import CivisRunSensor
 from airflow_civis.sensors.table import CivisTableSensor
 from airflow_civis.sensors.workflows import CivisWorkflowExecutionSensor
+from civis_emulator.spec_index import get_index
 from tests.helpers import first_event, make_context
 
 RUN = {"deferrable": False, "poll_interval": 0.1}

@@ -30,7 +30,7 @@ class Emu:
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory):
-    from airflow_civis.emulator.server import EmulatorServer
+    from civis_emulator.server import EmulatorServer
 
     server = EmulatorServer(api_key=RELIABILITY_KEY, data_dir=str(tmp_path_factory.mktemp("emu-reliability")))
     server.start()

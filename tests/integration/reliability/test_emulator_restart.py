@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from airflow_civis.emulator.server import EmulatorServer
+from civis_emulator.server import EmulatorServer
 from tests.helpers import make_context
 
 KEY = "restart-test-key-0a9d"

@@ -49,7 +49,7 @@ def test_ambiguous_script_create_is_done_over_and_the_task_succeeds(conn):
 
 @pytest.mark.parametrize("deferrable", [False, True])
 def test_operator_under_twenty_percent_faults(conn, deferrable):
-    from airflow_civis.emulator.faults import standard_profile
+    from civis_emulator.faults import standard_profile
 
     conn.call("POST", "/_emulator/faults", json=standard_profile(0.2, 0.02, seed=11, retry_after=0.1,
                                                                   user_agent=None))

@@ -1,4 +1,4 @@
-"""The spec contract (airflow_civis/emulator/contract.py) on a tiny app of our own."""
+"""The spec contract (emulator/civis_emulator/contract.py) on a tiny app of our own."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.contract import ContractReport, install_contract
-from airflow_civis.emulator.spec_index import get_index
+from civis_emulator.contract import ContractReport, install_contract
+from civis_emulator.spec_index import get_index
 
 KEY = "unit-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -268,7 +268,7 @@ def test_contract_routes_win_over_an_earlier_catch_all():
 def test_real_responses_in_the_spec_examples_pass_the_type_rules():
     """The null rule and errata are calibrated on the spec's own x-examples (real API responses):
     no type/enum violation may remain on them (only keys newer than the recorded examples)."""
-    from airflow_civis.emulator.contract import shared_validators
+    from civis_emulator.contract import shared_validators
 
     validators = shared_validators()
     checked = 0
@@ -292,7 +292,7 @@ def test_real_responses_in_the_spec_examples_pass_the_type_rules():
 def test_real_requests_in_the_spec_examples_are_accepted():
     from urllib.parse import urlsplit
 
-    from airflow_civis.emulator.contract import shared_validators
+    from civis_emulator.contract import shared_validators
 
     validators = shared_validators()
     index = get_index()

@@ -30,7 +30,7 @@ def test_seed_parses_into_13_classes(coverage):
 
 
 def test_method_names_map_like_the_civis_client(coverage):
-    from airflow_civis.emulator.spec import load_spec
+    from civis_emulator.spec import load_spec
 
     names = coverage.method_map(load_spec())
     assert names[("scripts", "post_python3_runs")][:2] == ("POST", "/scripts/python3/{id}/runs")
@@ -40,7 +40,7 @@ def test_method_names_map_like_the_civis_client(coverage):
 
 
 def test_r_helper_endpoints_are_spec_operations(coverage):
-    from airflow_civis.emulator.spec_index import get_index
+    from civis_emulator.spec_index import get_index
 
     ops = get_index().operations
     for helper, endpoints in coverage.R_HELPERS.items():
@@ -50,7 +50,7 @@ def test_r_helper_endpoints_are_spec_operations(coverage):
 
 def test_rules_section_lists_every_engine_rule_with_a_test_that_exists(coverage):
     """docs/emulator-coverage.md "Rules the emulator enforces": each rule row names a real test."""
-    from airflow_civis.emulator.spec_index import get_index
+    from civis_emulator.spec_index import get_index
 
     lines = coverage.rules_section({key: 200 for key in get_index().operations})
     text = "\n".join(lines)

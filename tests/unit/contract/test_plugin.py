@@ -14,7 +14,7 @@ INNER = '''
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
-from airflow_civis.emulator.contract import install_contract
+from civis_emulator.contract import install_contract
 
 def make(run):
     app = FastAPI()

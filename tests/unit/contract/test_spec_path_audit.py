@@ -16,12 +16,12 @@ import httpx
 import pytest
 import requests
 
-from airflow_civis.emulator.spec_index import get_index
 from airflow_civis.hooks._connection import CivisSettings
 from airflow_civis.hooks._retry import RetryPolicy
 from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.hooks.civis_async import CivisAsyncHook
 from airflow_civis.runs import RUN_ROUTES, RunRef
+from civis_emulator.spec_index import get_index
 from tests.transports import Transport
 
 BASE = "https://api.example.test"

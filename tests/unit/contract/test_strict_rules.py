@@ -18,10 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
-from airflow_civis.emulator.contract import install_contract
-from airflow_civis.emulator.contract.described_rules import DescribedRules, parse_query
-from airflow_civis.emulator.spec_index import get_index
+from civis_emulator.app import create_app
+from civis_emulator.contract import install_contract
+from civis_emulator.contract.described_rules import DescribedRules, parse_query
+from civis_emulator.spec_index import get_index
 
 KEY = "strict-rules-key"
 DEST = {"schema": "s", "table": "t", "remoteHostId": 1, "credentialId": 1}

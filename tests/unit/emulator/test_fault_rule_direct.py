@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_civis.emulator.faults import FaultRule
+from civis_emulator.faults import FaultRule
 
 
 def test_a_rule_built_directly_matches_its_route():

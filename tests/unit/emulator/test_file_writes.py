@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from airflow_civis.emulator.file_writes import PartLayout, copy_range
-from airflow_civis.emulator.filestore import FileStore, FileStoreError
+from civis_emulator.file_writes import PartLayout, copy_range
+from civis_emulator.filestore import FileStore, FileStoreError
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_parts_of_one_size_are_assembled_by_a_rename_in_any_order(store, monkeyp
     for n in (4, 2, 3, 1):  # the last part first: its offset is not known yet, so it goes to its own file
         _put(store, file_id, n, parts[n])
     copied = []
-    monkeypatch.setattr("airflow_civis.emulator.file_writes.copy_range",
+    monkeypatch.setattr("civis_emulator.file_writes.copy_range",
                         lambda src, off, n, fd, dst: copied.append(n) or copy_range(src, off, n, fd, dst))
     meta = store.complete_multipart(file_id)
     assert open(store.path(file_id), "rb").read() == b"".join(parts[n] for n in range(1, 5))
@@ -40,7 +40,7 @@ def test_last_part_after_the_part_size_is_known_is_written_in_place(store, monke
     file_id = store.create_multipart("p.bin", 3)
     for n, data in ((1, b"x" * 8), (3, b"zz"), (2, b"y" * 8)):
         _put(store, file_id, n, data)
-    monkeypatch.setattr("airflow_civis.emulator.file_writes.copy_range",
+    monkeypatch.setattr("civis_emulator.file_writes.copy_range",
                         lambda *a: pytest.fail("nothing should be copied"))
     store.complete_multipart(file_id)
     assert open(store.path(file_id), "rb").read() == b"x" * 8 + b"y" * 8 + b"zz"
@@ -70,7 +70,7 @@ def test_a_part_short_or_long_of_its_declared_size_is_not_published(store):
 def test_a_single_part_upload_is_renamed_into_place(store, monkeypatch):
     file_id = store.create_multipart("one.csv", 1)
     _put(store, file_id, 1, b"a,b\n1,2\n")
-    monkeypatch.setattr("airflow_civis.emulator.file_writes.copy_range",
+    monkeypatch.setattr("civis_emulator.file_writes.copy_range",
                         lambda *a: pytest.fail("nothing should be copied"))
     meta = store.complete_multipart(file_id)
     assert meta["fileSize"] == 8 and meta["detectedInfo"]["includeHeader"] is True

@@ -11,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from airflow_civis.emulator.filestore import (
+from civis_emulator.filestore import (
     CHUNK_SIZE,
     FileNotFound,
     FileStore,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
+from civis_emulator.app import create_app
 from tests.unit.emulator.emu_unit_helpers import AUTH, KEY, assert_no_contract_violations, wait_run
 
 RESOURCES = {"cpu": 256, "memory": 512}

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from airflow_civis.emulator.runs import RunFailed, register_runner
+from civis_emulator.runs import RunFailed, register_runner
 from tests.unit.emulator.emu_unit_helpers import wait_for, wait_run
 
 RESOURCES = {"cpu": 256, "memory": 512}

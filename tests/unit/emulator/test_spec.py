@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from airflow_civis.emulator import spec
+from civis_emulator import spec
 
 
 def test_match_prefers_literal_segments_and_integer_ids():
@@ -30,7 +30,7 @@ def test_spec_loading_does_not_import_the_civis_client():
     import subprocess
     import sys
 
-    code = ("import sys; from airflow_civis.emulator.app import create_app; create_app('k'); "
+    code = ("import sys; from civis_emulator.app import create_app; create_app('k'); "
             "print('civis' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -10,7 +10,7 @@ import tracemalloc
 
 import pytest
 
-from airflow_civis.emulator.warehouse import ImportResult, QueryResult, Warehouse, WarehouseError
+from civis_emulator.warehouse import ImportResult, QueryResult, Warehouse, WarehouseError
 
 PEOPLE = "id,name,score\n1,alice,1.5\n2,bob,2.25\n3,carol,-7.0\n"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from airflow_civis.emulator.app import create_app
-from airflow_civis.emulator.faults import FaultRule, FaultStore
+from civis_emulator.app import create_app
+from civis_emulator.faults import FaultRule, FaultStore
 
 KEY = "unit-faults-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

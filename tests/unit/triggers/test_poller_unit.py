@@ -297,7 +297,7 @@ def test_public_modules_do_not_import_the_async_client_or_the_emulator():
     code = (
         "import sys, airflow_civis.operators, airflow_civis.sensors, airflow_civis.hooks.civis,"
         " airflow_civis.operators.base, airflow_civis.triggers.run\n"
-        "bad = ['airflow_civis.emulator', 'fastapi', 'duckdb', 'sklearn', 'airflow_civis.hooks.civis_async',"
+        "bad = ['civis_emulator', 'fastapi', 'duckdb', 'sklearn', 'airflow_civis.hooks.civis_async',"
         " 'airflow_civis.triggers.poller']\n"
         "print([m for m in bad if m in sys.modules])"
     )

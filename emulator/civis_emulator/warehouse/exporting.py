@@ -16,7 +16,7 @@ from .sqltypes import check_identifier, check_schema, qualified, quote_literal
 
 
 class ExportMixin(WarehouseCore):
-    """``export_csv`` for :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
+    """``export_csv`` for :class:`~civis_emulator.warehouse.Warehouse`."""
 
     _lock: threading.RLock
 

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow_civis.emulator.contract.rule_values import BodyCheck, QueryCheck, _short, _words
+from civis_emulator.contract.rule_values import BodyCheck, QueryCheck, _short, _words
 
 _FULL = ("POST", "PUT")  # conditional requirements: a PATCH may rely on stored values
 

@@ -7,14 +7,14 @@ import threading
 from typing import Any
 from urllib.parse import parse_qsl
 
-from airflow_civis.emulator.contract.errata import (
+from civis_emulator.contract.errata import (
     _ANY_TYPE_FIELDS,
     _excused,
     _pattern,
     _violation_kind,
 )
-from airflow_civis.emulator.contract.schemas import Validator, _Compiler, _pointer, _short
-from airflow_civis.emulator.spec_index import (
+from civis_emulator.contract.schemas import Validator, _Compiler, _pointer, _short
+from civis_emulator.spec_index import (
     GET_PATHS_WITH_ARRAY_RESPONSE,
     Operation,
     SpecIndex,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_civis.emulator.contract.rule_relations import (
+from civis_emulator.contract.rule_relations import (
     _columns_when_dropped,
     _custom_mapping,
     _default_not_for_required,
@@ -31,7 +31,7 @@ from airflow_civis.emulator.contract.rule_relations import (
     _requires_value,
     _time_window,
 )
-from airflow_civis.emulator.contract.rule_values import (
+from civis_emulator.contract.rule_values import (
     _MANY_OF,
     _ONE_OF,
     BodyCheck,

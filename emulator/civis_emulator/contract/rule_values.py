@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from airflow_civis.emulator.contract.schemas import _short
+from civis_emulator.contract.schemas import _short
 
 BodyCheck = Callable[[dict[str, Any], str, str, dict[str, Any]], "str | None"]
 QueryCheck = Callable[[dict[str, list[str]], str], "str | None"]

@@ -3,7 +3,7 @@
 ``civis.APIClient()`` downloads ``{CIVIS_API_ENDPOINT}endpoints`` with its Bearer key and builds its
 resources from it (``civis.resources._resources.get_api_spec``); on 401/403 it raises, so the key
 is checked here as the real API does. Both routes are mounted by
-:func:`airflow_civis.emulator.contract.install_contract`; nothing else needs to include this router.
+:func:`civis_emulator.contract.install_contract`; nothing else needs to include this router.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from airflow_civis.emulator.spec_index import spec_bytes
+from civis_emulator.spec_index import spec_bytes
 
 router = APIRouter()
 
@@ -25,7 +25,7 @@ def _unauthorized() -> Response:
 
 
 def _authorized(request: Request) -> bool:
-    from airflow_civis.emulator.contract import _api_key_of, credentials_ok
+    from civis_emulator.contract import _api_key_of, credentials_ok
 
     return credentials_ok(_api_key_of(request.app), request.headers.get("authorization", ""))
 

@@ -1,5 +1,5 @@
 """``/enhancements/geocode`` and ``/enhancements/cass-ncoa``: create, get, update, and their runs
-(start, list, get, cancel, logs, outputs). Runs execute in :mod:`airflow_civis.emulator.enhancements`."""
+(start, list, get, cancel, logs, outputs). Runs execute in :mod:`civis_emulator.enhancements`."""
 
 from __future__ import annotations
 

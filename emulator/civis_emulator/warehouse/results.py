@@ -1,4 +1,4 @@
-"""Result types returned by :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
+"""Result types returned by :class:`~civis_emulator.warehouse.Warehouse`."""
 
 from __future__ import annotations
 

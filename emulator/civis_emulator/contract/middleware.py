@@ -11,11 +11,11 @@ import json
 import time
 from typing import Any
 
-from airflow_civis.emulator.contract.auth import bearer_ok
-from airflow_civis.emulator.contract.described_rules import DescribedRules, parse_query
-from airflow_civis.emulator.contract.report import ContractReport
-from airflow_civis.emulator.contract.validators import Validators
-from airflow_civis.emulator.spec_index import normalize_path
+from civis_emulator.contract.auth import bearer_ok
+from civis_emulator.contract.described_rules import DescribedRules, parse_query
+from civis_emulator.contract.report import ContractReport
+from civis_emulator.contract.validators import Validators
+from civis_emulator.spec_index import normalize_path
 
 ERROR_BAD_REQUEST = "bad_request"  # what the real API answers (see x-examples of POST /scripts/python3)
 _BAD_REQUEST_PREFIX = "The given request was not as expected: "

@@ -1,6 +1,6 @@
 """Operation index over the official Civis API spec, for the contract (request/response checks).
 
-The spec file itself is located and parsed by :mod:`airflow_civis.emulator.spec` (shared with the
+The spec file itself is located and parsed by :mod:`civis_emulator.spec` (shared with the
 emulator core); this module adds what the contract needs:
 
 - :func:`spec_bytes`: the file's raw bytes (what ``GET /endpoints`` serves, byte for byte).
@@ -16,7 +16,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_civis.emulator import spec as _spec
+from civis_emulator import spec as _spec
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 

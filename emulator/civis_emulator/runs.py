@@ -8,7 +8,7 @@ platform's job type, e.g. ``JobTypes::ContainerDocker``, ``JobTypes::PythonDocke
 
 Adding a new kind of job (imports, queries, CivisML, enhancements) takes two steps::
 
-    from airflow_civis.emulator.runs import RunFailed, register_runner
+    from civis_emulator.runs import RunFailed, register_runner
 
     def run_import(ctx):                       # called in a worker thread, never on the event loop
         ctx.log(f"importing into {ctx.job['destination']}")
@@ -24,7 +24,7 @@ Adding a new kind of job (imports, queries, CivisML, enhancements) takes two ste
     run = state.registry.start_run(job["id"])       # RunConflict if a run is already active
 
 ``ctx`` (:class:`RunContext`) also has ``job_id``, ``run_id``, ``run``, ``data_dir`` (None when in
-memory), ``state`` (the :class:`~airflow_civis.emulator.state.EmulatorState`, e.g. for the warehouse),
+memory), ``state`` (the :class:`~civis_emulator.state.EmulatorState`, e.g. for the warehouse),
 ``api_key`` and ``endpoint`` (base URL + "/", for code that calls back into the emulator).
 Runs execute on a bounded thread pool; a run waits ``queued`` until a worker is free. The generic
 ``/jobs/{id}/runs...`` routes and ``/_emulator/stats`` work for every job type with no extra code.

@@ -2,7 +2,7 @@
 
 Database 1 is the local warehouse. A warehouse implementation plugs in with::
 
-    from airflow_civis.emulator import databases
+    from civis_emulator import databases
     databases.set_schema_provider(1, lambda state: ["public", "scratch"])   # state: EmulatorState
     databases.register_database({"id": 2, "name": "Other", ...})           # fields of GET /databases
 """

@@ -36,7 +36,7 @@ _MAX_PIECES = 256
 
 
 class BlockWriter:
-    """Received bytes to a :class:`~airflow_civis.emulator.file_writes.Sink`, a block at a time in a
+    """Received bytes to a :class:`~civis_emulator.file_writes.Sink`, a block at a time in a
     worker thread, one block in flight while the event loop gathers the next (no copy, no per-chunk hop)."""
 
     def __init__(self, sink: Sink) -> None:

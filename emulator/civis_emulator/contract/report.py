@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from airflow_civis.emulator.spec_index import Operation
+from civis_emulator.spec_index import Operation
 
 MAX_RECORDED_VIOLATIONS = 500
 

@@ -30,7 +30,7 @@ def file_compression(path: str) -> str:
 
 
 class DetectMixin(ImportMixin):
-    """``detect_csv`` for :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
+    """``detect_csv`` for :class:`~civis_emulator.warehouse.Warehouse`."""
 
     def detect_csv(self, path: str | os.PathLike[str], *, header: bool | None = None,
                    delimiter: str | None = None, detect_columns: bool = True) -> dict[str, Any]:

@@ -26,16 +26,16 @@ import threading
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from airflow_civis.emulator import spec as _spec
-from airflow_civis.emulator.contract.rule_text import (
+from civis_emulator import spec as _spec
+from civis_emulator.contract.rule_text import (
     BODY_RULES,
     QUERY_RULES,
     BodyCheck,
     QueryCheck,
     checks_for,
 )
-from airflow_civis.emulator.contract.schemas import _short, camel_to_snake
-from airflow_civis.emulator.spec_index import Operation, normalize_path
+from civis_emulator.contract.schemas import _short, camel_to_snake
+from civis_emulator.spec_index import Operation, normalize_path
 
 _LIST_PARAMS = ("limit", "order", "order_dir", "page_num")
 _MAX_DEPTH = 8

@@ -69,22 +69,22 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from airflow_civis.emulator.contract.auth import _api_key_of as _api_key_of
-from airflow_civis.emulator.contract.auth import api_key_from_authorization as api_key_from_authorization
-from airflow_civis.emulator.contract.auth import bearer_ok as bearer_ok
-from airflow_civis.emulator.contract.auth import credentials_ok as credentials_ok
-from airflow_civis.emulator.contract.described_rules import DescribedRules
-from airflow_civis.emulator.contract.middleware import _BAD_REQUEST_PREFIX as _BAD_REQUEST_PREFIX
-from airflow_civis.emulator.contract.middleware import ERROR_BAD_REQUEST, ContractMiddleware
-from airflow_civis.emulator.contract.middleware import MAX_CHECKED_BODY as MAX_CHECKED_BODY
-from airflow_civis.emulator.contract.middleware import SKIPPED_PATHS as SKIPPED_PATHS
-from airflow_civis.emulator.contract.middleware import SKIPPED_PREFIXES as SKIPPED_PREFIXES
-from airflow_civis.emulator.contract.report import MAX_RECORDED_VIOLATIONS as MAX_RECORDED_VIOLATIONS
-from airflow_civis.emulator.contract.report import ContractReport
-from airflow_civis.emulator.contract.schemas import Validator as Validator
-from airflow_civis.emulator.contract.schemas import camel_to_snake as camel_to_snake
-from airflow_civis.emulator.contract.validators import OperationValidators as OperationValidators
-from airflow_civis.emulator.contract.validators import Validators
+from civis_emulator.contract.auth import _api_key_of as _api_key_of
+from civis_emulator.contract.auth import api_key_from_authorization as api_key_from_authorization
+from civis_emulator.contract.auth import bearer_ok as bearer_ok
+from civis_emulator.contract.auth import credentials_ok as credentials_ok
+from civis_emulator.contract.described_rules import DescribedRules
+from civis_emulator.contract.middleware import _BAD_REQUEST_PREFIX as _BAD_REQUEST_PREFIX
+from civis_emulator.contract.middleware import ERROR_BAD_REQUEST, ContractMiddleware
+from civis_emulator.contract.middleware import MAX_CHECKED_BODY as MAX_CHECKED_BODY
+from civis_emulator.contract.middleware import SKIPPED_PATHS as SKIPPED_PATHS
+from civis_emulator.contract.middleware import SKIPPED_PREFIXES as SKIPPED_PREFIXES
+from civis_emulator.contract.report import MAX_RECORDED_VIOLATIONS as MAX_RECORDED_VIOLATIONS
+from civis_emulator.contract.report import ContractReport
+from civis_emulator.contract.schemas import Validator as Validator
+from civis_emulator.contract.schemas import camel_to_snake as camel_to_snake
+from civis_emulator.contract.validators import OperationValidators as OperationValidators
+from civis_emulator.contract.validators import Validators
 
 __all__ = [
     "ContractReport",
@@ -133,7 +133,7 @@ def install_contract(app: Any) -> ContractReport:
     validators = shared_validators()
     app.add_middleware(ContractMiddleware, owner=app, report=report, validators=validators, rules=_SHARED_RULES)
 
-    from airflow_civis.emulator.routers.endpoints import router
+    from civis_emulator.routers.endpoints import router
 
     before = len(app.router.routes)
     app.include_router(router)

@@ -3,7 +3,7 @@
 Routes live in ``routers/`` (one module per API resource). Paths the real API has but the emulator
 does not implement answer 501 naming the endpoint; paths the API does not have answer 404. Every route
 needs ``Authorization: Bearer <api_key>``. The app's state is ``app.state.emulator``
-(:class:`~airflow_civis.emulator.state.EmulatorState`); call ``app.state.emulator.close()`` (or run the
+(:class:`~civis_emulator.state.EmulatorState`); call ``app.state.emulator.close()`` (or run the
 app's lifespan) to stop runs and close the store.
 """
 

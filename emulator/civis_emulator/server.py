@@ -87,6 +87,12 @@ class EmulatorServer:
         self.app.state.emulator.close()  # idempotent; also covers a server that never started
         self._thread = self._server = self._sock = None
 
+    def client_env(self) -> dict[str, str]:
+        """The environment civis-python (and civis-r) read to talk to this emulator instead of Civis."""
+        if self.base_url is None:
+            raise RuntimeError("the emulator is not started: call start() (or use it as a context manager)")
+        return {"CIVIS_API_KEY": self.api_key, "CIVIS_API_ENDPOINT": self.base_url + "/"}
+
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
@@ -100,7 +106,7 @@ def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: i
 
     The key goes through the environment (``CIVIS_API_KEY``), not the command line.
     """
-    cmd = [sys.executable, "-m", "airflow_civis.emulator.cli", "--port", str(port)]
+    cmd = [sys.executable, "-m", "civis_emulator.cli", "--port", str(port)]
     if data_dir:
         cmd += ["--data-dir", data_dir]
     if pessimistic:

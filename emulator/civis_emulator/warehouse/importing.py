@@ -43,7 +43,7 @@ from .sqltypes import (
 
 
 class ImportMixin(WarehouseCore):
-    """``import_csv`` for :class:`~airflow_civis.emulator.warehouse.Warehouse`."""
+    """``import_csv`` for :class:`~civis_emulator.warehouse.Warehouse`."""
 
     _lock: threading.RLock
 

@@ -1,4 +1,4 @@
-"""The pytest11 plugin (airflow_civis.testing.pytest_plugin): its fixtures, and the documented example."""
+"""The pytest11 plugins (the provider's and the emulator's): their fixtures, and the documented example."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def test_fixtures_come_from_the_entry_point(pytestconfig):
     """Nothing in tests/conftest.py defines them: pytest found the plugin through ``pytest11``."""
     plugin = pytestconfig.pluginmanager.get_plugin("airflow_civis")
     assert plugin is not None and plugin.__name__ == "airflow_civis.testing.pytest_plugin"
+    emulator_plugin = pytestconfig.pluginmanager.get_plugin("civis_emulator")  # from the civis-emulator distribution
+    assert emulator_plugin is not None and emulator_plugin.__name__ == "civis_emulator.pytest_plugin"
 
 
 def test_civis_connection_points_at_a_fresh_emulator(civis_connection, civis_emulator):

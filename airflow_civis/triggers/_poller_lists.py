@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_civis.runs import RunRef
 from airflow_civis.triggers._job_pages import items_and_total
@@ -46,12 +46,11 @@ class ListReads:
     _sweep_total: dict[View, int]  # jobs the last active list had...
     _ended_since_sweep: dict[View, int]  # ...and how many watched runs in it ended since
 
-    # provided by RunPoller
-    async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by RunPoller and its Answers (declared only, so nothing shadows them)
 
-    def _apply(self, item: dict[str, Any], view: View | None, cached: bool = False) -> None:
-        raise NotImplementedError
+        async def _get(self, kind: str, path: str, **kwargs: Any) -> Any: ...
+
+        def _apply(self, item: dict[str, Any], view: View | None, cached: bool = False) -> None: ...
 
     # -- one cycle's list calls ----------------------------------------------------------------------
     async def _read_lists(self, now: float) -> None:

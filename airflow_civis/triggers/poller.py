@@ -31,6 +31,9 @@ first, the other only while some watched job is in it or not yet seen. Pages nev
 the API's maximum of 50. Intervals are adaptive (``min_interval`` at first, growing with the run's age
 up to the trigger's ``poll_interval``), a 429 pauses every request for ``Retry-After`` and slows the
 cycle down, and all requests draw from one token bucket. Deadlines are the trigger's own.
+
+This module is the loop (watchers, timing, cycles, requests); which pages to read is in
+:mod:`._poller_lists`, and what each answer says about the watched runs in :mod:`._poller_answers`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from airflow_civis._compat import aget_connection
 from airflow_civis.exceptions import CivisAPIError, CivisError
 from airflow_civis.hooks._retry import is_retryable
 from airflow_civis.runs import RunRef
+from airflow_civis.triggers._poller_answers import Answers
 from airflow_civis.triggers._poller_budget import NO_RETRY as NO_RETRY
 from airflow_civis.triggers._poller_budget import PollerConfig, TokenBucket
 from airflow_civis.triggers._poller_lists import ListReads
@@ -57,19 +61,16 @@ from airflow_civis.triggers._poller_model import (
     TrackStatus,
     View,
     Watch,
-    is_active,
-    outcome,
 )
 from airflow_civis.triggers._poller_registry import _POLLERS as _POLLERS
 from airflow_civis.triggers._poller_registry import shared_poller as shared_poller
 from airflow_civis.triggers._poller_registry import watching as watching
 
 log = logging.getLogger(__name__)
-SEEN_LIMIT = 20_000
 __all__ = ["NO_RETRY", "PollerConfig", "RunPoller", "TokenBucket", "Watch", "shared_poller", "watching"]
 
 
-class RunPoller(ListReads):
+class RunPoller(Answers, ListReads):
     """Watches runs for many triggers on one connection; see the module docstring for the strategy."""
 
     def __init__(self, hook: Any, config: PollerConfig | None = None, *, on_close: Any = None) -> None:
@@ -152,14 +153,6 @@ class RunPoller(ListReads):
             if not refs:
                 del self._by_job[tracked.ref.job_id]
 
-    def _finish(self, tracked: Tracked, result: dict[str, Any]) -> None:
-        if tracked.status is TrackStatus.LISTED and tracked.view is not None:
-            self._ended_since_sweep[tracked.view] += 1  # one job fewer in the next active list
-        for watch in tracked.watches:
-            if not watch.future.done():
-                watch.future.set_result(result)
-        self._forget(tracked)
-
     # -- timing --------------------------------------------------------------------------------------
     def _floor(self, cap: float) -> float:
         return min(self.config.min_interval, cap)
@@ -232,10 +225,6 @@ class RunPoller(ListReads):
         except Exception as err:  # noqa: BLE001 - defaults still work; a missing connection fails later
             log.warning("Civis poller settings from the connection ignored: %s", err)
 
-    def _fail_all(self, message: str) -> None:
-        for tracked in list(self._runs.values()):
-            self._finish(tracked, {"status": "error", "message": message})
-
     async def cycle(self) -> None:
         """One round: list calls (see the module docstring), then the single runs that need a look."""
         now = time.monotonic()
@@ -277,74 +266,7 @@ class RunPoller(ListReads):
             log.info("Civis list call works again: back to list-based polling")
         self._list_failures = 0
 
-    # -- what one list item says ---------------------------------------------------------------------
-    def _remember(self, job_id: int, item: dict[str, Any], view: View) -> None:
-        self._seen[job_id], self._view_of[job_id] = item, view
-        self._seen.move_to_end(job_id)
-        self._view_of.move_to_end(job_id)
-        if len(self._seen) > SEEN_LIMIT:
-            self._seen.popitem(last=False)
-        if len(self._view_of) > SEEN_LIMIT:
-            self._view_of.popitem(last=False)
-
-    def _apply(self, item: dict[str, Any], view: View | None, cached: bool = False) -> None:
-        """What one job list item says about the watched runs of that job."""
-        job_id = int(item.get("id") or 0)
-        if not cached and view is not None:
-            self._remember(job_id, item, view)
-            self._learn(item)
-        refs = self._by_job.get(job_id)
-        if not refs:
-            return
-        last = item.get("lastRun") or {}
-        last_id, state = int(last.get("id") or 0), last.get("state")
-        for ref in list(refs):
-            tracked = self._runs[ref]
-            tracked.view = view or tracked.view
-            if last_id < ref.run_id or not state:
-                continue  # the item was read before this run started: a later list shows it
-            if last_id > ref.run_id:
-                tracked.fetch_now = True  # the watched run was replaced by a newer run of its job
-            elif not is_active(state):
-                self._finish(tracked, outcome(last))
-            else:
-                tracked.status, tracked.misses = TrackStatus.LISTED, 0
-                tracked.stamp = self._stamp(item) or tracked.stamp
-
-    # -- single runs ---------------------------------------------------------------------------------
-    async def _fetch(self, tracked: Tracked) -> None:
-        try:
-            response = await self._get("run", tracked.ref.path)
-        except CivisAPIError as err:
-            if is_retryable(err):
-                tracked.next_check = time.monotonic() + self._interval(tracked, time.monotonic())
-                log.info("Civis API busy while checking %s: %s", tracked.ref, err)
-                return
-            self._finish(tracked, {"status": "error", "message": str(err)})
-            return
-        run = response.json() or {}
-        if not isinstance(run, dict) or not run.get("state"):
-            self._finish(tracked, {"status": "error", "message": f"{tracked.ref}: answer without a state"})
-            return
-        if not is_active(run["state"]):
-            self._finish(tracked, outcome(run))
-            return
-        now = time.monotonic()
-        tracked.fetch_now = False
-        # Still active. A job lists have shown is followed by list calls from now on; one they never
-        # showed is checked on its own (and becomes listed as soon as a list shows it).
-        tracked.status = TrackStatus.LISTED if tracked.view is not None else TrackStatus.UNLISTED
-        tracked.next_check = now + self._interval(tracked, now)
-
-    async def check_now(self, ref: RunRef) -> dict[str, Any] | None:
-        """One direct look (for a watcher already past its deadline): the outcome if the run ended."""
-        try:
-            run = (await self._get("run", ref.path)).json() or {}
-        except CivisError as err:
-            log.warning("Last check of %s at its deadline failed: %s", ref, err)
-            return None
-        return outcome(run) if run.get("state") and not is_active(run["state"]) else None
-
+    # -- requests ------------------------------------------------------------------------------------
     async def _get(self, kind: str, path: str, **kwargs: Any) -> Any:
         asked = time.monotonic()
         await self.bucket.take()

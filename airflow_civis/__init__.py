@@ -33,8 +33,12 @@ def get_provider_info() -> dict:
             },
         ],
         "extra-links": ["airflow_civis.links.CivisRunLink"],
-        # Warehouse tables as assets, civis://<database>/<schema>/<table> (airflow_civis.lineage).
-        "asset-uris": [{"schemes": ["civis"], "handler": "airflow_civis.lineage.sanitize_uri"}],
+        # Warehouse tables as assets, civis://<database>/<schema>/<table> (airflow_civis.lineage), and
+        # jobs whose runs an asset watcher turns into events, civis-job://<job id> (CivisJobEventTrigger).
+        "asset-uris": [
+            {"schemes": ["civis"], "handler": "airflow_civis.lineage.sanitize_uri"},
+            {"schemes": ["civis-job"], "handler": "airflow_civis.lineage.job_assets.sanitize_job_uri"},
+        ],
         # @task.civis (airflow.sdk's `task` finds provider decorators here, by name).
         "task-decorators": [{"name": "civis", "class-name": "airflow_civis.decorators.civis.civis_task"}],
     }

@@ -47,3 +47,16 @@ def test_extra_links_import_and_have_a_name(link):
 ])
 def test_decorators_and_asset_handlers_import(dotted):
     assert callable(load(dotted))
+
+
+def test_every_asset_scheme_is_registered_with_airflow_and_has_its_own_handler():
+    """Airflow applies a scheme's normaliser only if provider discovery registered it; the event trigger's
+    ``civis-job`` scheme and the tables' ``civis`` scheme each have theirs."""
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    registered = ProvidersManagerTaskRuntime().asset_uri_handlers
+    declared = {scheme: entry["handler"] for entry in get_provider_info()["asset-uris"] for scheme in entry["schemes"]}
+    assert declared == {"civis": "airflow_civis.lineage.sanitize_uri",
+                        "civis-job": "airflow_civis.lineage.job_assets.sanitize_job_uri"}
+    for scheme, handler in declared.items():
+        assert registered[scheme] is load(handler), scheme

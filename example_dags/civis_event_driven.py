@@ -1,7 +1,8 @@
 """
 civis_event_driven: a DAG run each time a Civis job, run on Civis's own schedule, succeeds.
 
-The asset ``civis-job://<id>`` (``civis://`` is this provider's scheme for warehouse tables) is watched
+The asset ``civis-job://<id>`` (a scheme this provider registers: Airflow rejects anything but a positive
+job id there at parse time; ``civis://`` is its scheme for warehouse tables) is watched
 by ``CivisJobEventTrigger`` in the triggerer: every *new* run of the job that ends ``succeeded`` becomes
 one asset event, and each event one DAG run (a run that was there before the watcher started never
 fires; a run fires once, also across a triggerer restart on Airflow 3.3+). The task reads which Civis

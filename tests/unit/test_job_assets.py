@@ -46,3 +46,21 @@ def test_event_examples_watch_a_registered_job_asset(example, monkeypatch):
     assert [a.uri for a in assets] == ["civis-job://77"]
     assert [w.trigger.job_id for w in assets[0].watchers] == [77]
     assert "civis-job" in ProvidersManagerTaskRuntime().asset_uri_handlers
+
+
+def test_the_table_refresh_watchers_documented_asset_is_the_tables_registered_civis_asset():
+    """docs/operators/job-event-trigger.md: the table-refresh watcher's snippet runs as written, and its
+    asset is the table's ``civis://`` asset (the scheme with its own registered normaliser)."""
+    from airflow.sdk import AssetWatcher
+
+    from airflow_civis.lineage import civis_table_asset
+    from airflow_civis.triggers import CivisTableRefreshEventTrigger
+
+    page = (ROOT / "docs" / "operators" / "job-event-trigger.md").read_text()
+    (snippet,) = [block.split("```")[0] for block in page.split("```python\n")[1:] if "TableRefresh" in block]
+    names = {"Asset": Asset, "AssetWatcher": AssetWatcher, "civis_table_asset": civis_table_asset,
+             "CivisTableRefreshEventTrigger": CivisTableRefreshEventTrigger}
+    exec(snippet, names)
+    asset = names["orders_refreshed"]
+    assert asset.uri == Asset(uri="CIVIS://Warehouse/Sales/Orders/").uri == "civis://Warehouse/sales/orders"
+    assert isinstance(asset.watchers[0].trigger, CivisTableRefreshEventTrigger)

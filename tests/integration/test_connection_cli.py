@@ -67,7 +67,7 @@ def test_airflow_connections_test_reports_a_wrong_key(tmp_path, emulator):
 
 
 def test_missing_key_names_the_connection_and_the_field(monkeypatch, emulator):
-    conn = {"conn_type": "civis", "host": emulator.base_url}
+    conn = {"conn_type": "civis", "host": emulator.base_url, "extra": {"emulator": True}}
     monkeypatch.setenv("AIRFLOW_CONN_CIVIS_NOKEY", json.dumps(conn))
     ok, message = CivisHook("civis_nokey").test_connection()
     assert not ok
@@ -84,7 +84,7 @@ def test_missing_connection_says_how_to_define_it(monkeypatch):
 def test_wrong_key_names_the_connection(monkeypatch, emulator):
     monkeypatch.setenv(
         "AIRFLOW_CONN_CIVIS_WRONG",
-        json.dumps({"conn_type": "civis", "host": emulator.base_url, "password": "wrong"}),
+        json.dumps({"conn_type": "civis", "host": emulator.base_url, "password": "wrong", "extra": {"emulator": True}}),
     )
     ok, message = CivisHook("civis_wrong").test_connection()
     assert not ok

@@ -41,7 +41,7 @@ def emu(tmp_path_factory):
 @pytest.fixture
 def conn(emu, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_CIVIS_DEFAULT", json.dumps(
-        {"conn_type": "civis", "host": emu.base_url, "password": RELIABILITY_KEY}))
+        {"conn_type": "civis", "host": emu.base_url, "password": RELIABILITY_KEY, "extra": {"emulator": True}}))
     monkeypatch.setattr("tenacity.nap.time.sleep", lambda s: None)  # every backoff goes through tenacity
     yield emu
     emu.call("DELETE", "/_emulator/faults")

@@ -129,7 +129,8 @@ def test_bad_configuration_fails_at_parse_time(module, name, kwargs, words):
 
 # Runtime: the connection and the API. Each must fail before a run starts, naming what to fix.
 def conn_env(emu, **fields):
-    conn = {"conn_type": "civis", "host": emu.base_url, "password": RELIABILITY_KEY, **fields}
+    conn = {"conn_type": "civis", "host": emu.base_url, "password": RELIABILITY_KEY, "extra": {"emulator": True},
+            **fields}
     return json.dumps(conn)
 
 

@@ -14,7 +14,7 @@ KEY = "restart-test-key-0a9d"
 
 def use(server: EmulatorServer, monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_CIVIS_DEFAULT", json.dumps(
-        {"conn_type": "civis", "host": server.base_url, "password": KEY}))
+        {"conn_type": "civis", "host": server.base_url, "password": KEY, "extra": {"emulator": True}}))
 
 
 def get(server: EmulatorServer, path: str, **params):

@@ -12,18 +12,11 @@ from typing import Any
 from airflow_civis import lineage
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.ml_models import IF_EXISTS_CHOICES, prediction_template_accepts
-from airflow_civis.operators.base import CivisRunOperatorBase
-from airflow_civis.operators.ml.base import CivisMLOperatorBase
+from airflow_civis.operators.ml.base import CivisMLOperatorBase, set_only
 from airflow_civis.operators.ml.templates import prediction_template_for
-from airflow_civis.operators.ml.validation import (
-    column_names,
-    joined,
-    one_source,
-    positive_int,
-    positive_number,
-)
+from airflow_civis.operators.ml.validation import column_names, joined, positive_int, positive_number
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_bool, check_choice, check_int_id
+from airflow_civis.validation import check_choice, check_int_id
 
 
 class CivisMLPredictOperator(CivisMLOperatorBase):
@@ -38,8 +31,9 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
 
     :param train_job_id: the training job's id, e.g. ``"{{ ti.xcom_pull(task_ids='train')['job_id'] }}"``.
     :param train_run_id: the training run to use; default the job's latest run.
-    :param table_name: data to score, ``schema.table`` (``database_name``/``database_id`` as for training),
-        or ``file_id``: a Civis file holding a CSV.
+    :param table_name: data to score, ``schema.table``, or ``file_id``: a Civis file holding a CSV; with
+        ``database_name``/``database_id``, ``sql_where``/``sql_limit``, ``n_jobs``, ``model_name`` and
+        ``verbose`` as for every CivisML operator (:class:`CivisMLOperatorBase`).
     :param primary_key: id column of the data; None (default) uses the training primary key, ``""`` none.
     :param output_table: write the scores to this ``schema.table``.
     :param if_output_exists: fail, append, drop or truncate, when ``output_table`` exists.
@@ -51,53 +45,36 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
     """
 
     template_fields: Sequence[str] = (
-        *CivisRunOperatorBase.template_fields, "train_job_id", "train_run_id", "table_name", "database_name",
-        "file_id", "primary_key", "output_table", "sql_where", "sql_limit", "dvs_to_predict", "model_name",
+        *CivisMLOperatorBase.template_fields, "train_job_id", "train_run_id", "primary_key", "output_table",
+        "dvs_to_predict",
     )
-    ui_color = "#a8d8b9"
 
     def __init__(
         self,
         *,
         train_job_id: int | str,
         train_run_id: int | str | None = None,
-        table_name: str | None = None,
-        database_name: str | None = None,
-        database_id: int | None = None,
-        file_id: int | str | None = None,
         primary_key: str | None = None,
         output_table: str | None = None,
         if_output_exists: str = "fail",
-        sql_where: str | None = None,
-        sql_limit: int | None = None,
         dvs_to_predict: list[str] | str | None = None,
         cpu: int | None = None,
         memory: int | None = None,
         disk_space: float | None = None,
-        n_jobs: int | None = None,
-        model_name: str | None = None,
-        verbose: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         t = self.task_id
         self.train_job_id = check_int_id("train_job_id", train_job_id, t)
         self.train_run_id = None if train_run_id is None else check_int_id("train_run_id", train_run_id, t)
-        one_source(t, table_name, file_id)
-        self.table_name, self.file_id = table_name, file_id
-        self.database_name, self.database_id = database_name, database_id
         self.primary_key = primary_key
         self.output_table = output_table
         self.if_output_exists = check_choice("if_output_exists", if_output_exists, IF_EXISTS_CHOICES, t)
-        self.sql_where, self.sql_limit = sql_where, sql_limit
         self.dvs_to_predict = column_names("dvs_to_predict", dvs_to_predict, t)
         self.cpu = positive_int("cpu", cpu, t)
         self.memory = positive_int("memory", memory, t)
         self.disk_space = positive_number("disk_space", disk_space, t, "GB")
-        self.n_jobs = positive_int("n_jobs", n_jobs, t)
-        self.model_name = model_name
-        self.verbose = check_bool("verbose", verbose, self.task_id)
-        declare_table_outlets(self, database_name, [output_table])
+        declare_table_outlets(self, self.database_name, [output_table])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """The model and the data scored -> the scores table (or files); None without OpenLineage."""
@@ -116,18 +93,10 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
     def arguments(self, template_id: int, train_job: int, train_run: int, primary_key: str | None) -> dict[str, Any]:
         """The prediction template's arguments as ``civis.ml.ModelPipeline.predict`` sends them, and only
         those template ``template_id`` accepts (its CivisML version)."""
-        args: dict[str, Any] = {
-            "TABLE_NAME": self.table_name,
-            "CIVIS_FILE_ID": None if self.file_id is None else int(self.file_id),
-            "DEBUG": self.verbose,
-            "TRAIN_JOB": train_job, "TRAIN_RUN": train_run, "PRIMARY_KEY": primary_key,
-            "IF_EXISTS": self.if_output_exists,
-        }
-        optional = {
-            "OUTPUT_TABLE": self.output_table, "WHERESQL": self.sql_where, "LIMITSQL": self.sql_limit,
-            "N_JOBS": self.n_jobs,
-        }
-        args.update({k: v for k, v in optional.items() if v})
+        args = self.data_arguments()
+        args.update({"TRAIN_JOB": train_job, "TRAIN_RUN": train_run, "PRIMARY_KEY": primary_key,
+                     "IF_EXISTS": self.if_output_exists})
+        args.update(set_only({"OUTPUT_TABLE": self.output_table, "N_JOBS": self.n_jobs}))
         gated = {"CPU": self.cpu, "MEMORY": self.memory, "DISK_SPACE": self.disk_space,
                  "TARGET_COLUMN": joined(self.dvs_to_predict)}
         args.update(self.version_gated(gated, template_id, prediction_template_accepts))
@@ -138,17 +107,12 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
         template_id = prediction_template_for(self.templates(), int(script.get("fromTemplateId") or 0))
         train_args = script.get("arguments") or {}
         primary_key = train_args.get("PRIMARY_KEY") if self.primary_key is None else (self.primary_key or None)
-        args = self.arguments(template_id, job_id, run_id, primary_key)
-        if self.table_name is not None:
-            args["DB"] = self.database_argument(self.database_name, self.database_id)
         trained = (script.get("name") or "").removesuffix(" Train")
-        base_name = self.model_name or trained or f"{self.dag_id}.{self.task_id}"
-        created = self.hook.call("POST", "/scripts/custom", json={
-            "fromTemplateId": template_id, "name": f"{base_name} Predict", "arguments": args,
-        })
-        self.log.info("Created CivisML prediction job %s with model %s run %s", created["id"], job_id, run_id)
+        created = self.create_script(template_id, self.job_name("Predict", trained),
+                                     self.arguments(template_id, job_id, run_id, primary_key))
+        self.log.info("Created CivisML prediction job %s with model %s run %s", created, job_id, run_id)
         self._train_ids = (job_id, run_id)
-        return self.hook.start_run("custom", int(created["id"]))
+        return self.hook.start_run("custom", created)
 
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
         info = self.model_report(run, "prediction", outputs) or {}

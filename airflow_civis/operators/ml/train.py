@@ -20,13 +20,12 @@ from airflow_civis.ml_models import (
     training_template_accepts,
 )
 from airflow_civis.ml_models import model_type as lookup_model_type
-from airflow_civis.operators.base import CivisRunOperatorBase
-from airflow_civis.operators.ml.base import CivisMLOperatorBase
+from airflow_civis.operators.ml.base import CivisMLOperatorBase, set_only
 from airflow_civis.operators.ml.metrics import metrics_summary
 from airflow_civis.operators.ml.templates import template_id as lookup_template
-from airflow_civis.operators.ml.validation import column_names, joined, one_source, positive_int, where
+from airflow_civis.operators.ml.validation import column_names, joined, positive_int, where
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_bool, check_choice
+from airflow_civis.validation import check_choice
 
 
 class CivisMLTrainOperator(CivisMLOperatorBase):
@@ -41,9 +40,9 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
     :param model_type: a CivisML workflow, e.g. ``sparse_logistic``, ``random_forest_regressor``
         (see :data:`airflow_civis.ml_models.MODEL_TYPES`).
     :param dependent_variable: the column to predict, or a list of columns (multi-target).
-    :param table_name: training data in a table, ``schema.table`` (with ``database_name``/``database_id``;
-        when neither is given and one database is visible, that one).
-    :param file_id: training data in a Civis file holding a CSV (instead of ``table_name``).
+    :param table_name: training data in a table, ``schema.table``, or ``file_id``: in a Civis file holding a
+        CSV; with ``database_name``/``database_id``, ``sql_where``/``sql_limit``, ``n_jobs``, ``model_name``
+        and ``verbose`` as for every CivisML operator (:class:`CivisMLOperatorBase`).
     :param primary_key: unique id column; indexes the out-of-sample scores.
     :param excluded_columns: columns that may not be used as independent variables.
     :param parameters: parameters of the final estimator, e.g. ``{"C": 2}``.
@@ -52,9 +51,7 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
     :param fit_params: fit-method parameter -> column, e.g. ``{"sample_weight": "weight"}``.
     :param oos_scores_table: also write the out-of-sample scores to this ``schema.table``.
     :param oos_scores_if_exists: fail, append, drop or truncate.
-    :param model_name: prefix of the Civis job name (" Train" is appended).
     :param cpu_requested: CPU shares (1024 = one CPU); ``memory_requested`` in MiB; ``disk_requested`` in GB.
-    :param sql_where: / ``sql_limit``: scope the rows of a training table.
     :param validation_data: ``train`` (cross-validate on the training data) or ``skip``.
     :param civisml_version: e.g. ``v2.3``; default the production version.
 
@@ -65,22 +62,16 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
     """
 
     template_fields: Sequence[str] = (
-        *CivisRunOperatorBase.template_fields, "table_name", "database_name", "file_id", "dependent_variable",
-        "primary_key", "excluded_columns", "parameters", "cross_validation_parameters", "fit_params",
-        "oos_scores_table", "model_name", "sql_where", "sql_limit",
+        *CivisMLOperatorBase.template_fields, "dependent_variable", "primary_key", "excluded_columns",
+        "parameters", "cross_validation_parameters", "fit_params", "oos_scores_table",
     )
     template_fields_renderers = {"parameters": "json", "cross_validation_parameters": "json"}
-    ui_color = "#a8d8b9"
 
     def __init__(
         self,
         *,
         model_type: str,
         dependent_variable: str | list[str],
-        table_name: str | None = None,
-        database_name: str | None = None,
-        database_id: int | None = None,
-        file_id: int | str | None = None,
         primary_key: str | None = None,
         excluded_columns: list[str] | None = None,
         parameters: dict[str, Any] | None = None,
@@ -89,16 +80,11 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         fit_params: dict[str, str] | None = None,
         oos_scores_table: str | None = None,
         oos_scores_if_exists: str = "fail",
-        model_name: str | None = None,
         cpu_requested: int | None = None,
         memory_requested: int | None = None,
         disk_requested: int | None = None,
-        sql_where: str | None = None,
-        sql_limit: int | None = None,
         validation_data: str = "train",
-        n_jobs: int | None = None,
         civisml_version: str | None = None,
-        verbose: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -109,9 +95,6 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
             raise ValueError(f"{where(t)}model_type: {err}") from None
         self.model_type = spec.name
         self.dependent_variable = column_names("dependent_variable", dependent_variable, t, required=True)
-        one_source(t, table_name, file_id)
-        self.table_name, self.file_id = table_name, file_id
-        self.database_name, self.database_id = database_name, database_id
         self.primary_key = primary_key or None
         self.excluded_columns = column_names("excluded_columns", excluded_columns, t)
         if isinstance(self.dependent_variable, list) and isinstance(self.excluded_columns, list):
@@ -133,16 +116,12 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         self.fit_params = fit_params
         self.oos_scores_table = oos_scores_table
         self.oos_scores_if_exists = check_choice("oos_scores_if_exists", oos_scores_if_exists, IF_EXISTS_CHOICES, t)
-        self.model_name = model_name
         self.cpu_requested = positive_int("cpu_requested", cpu_requested, t)
         self.memory_requested = positive_int("memory_requested", memory_requested, t)
         self.disk_requested = positive_int("disk_requested", disk_requested, t)
-        self.n_jobs = positive_int("n_jobs", n_jobs, t)
-        self.sql_where, self.sql_limit = sql_where, sql_limit
         self.validation_data = check_choice("validation_data", validation_data, VALIDATION_DATA_CHOICES, t)
         self.civisml_version = civisml_version
-        self.verbose = check_bool("verbose", verbose, self.task_id)
-        declare_table_outlets(self, database_name, [oos_scores_table])
+        declare_table_outlets(self, self.database_name, [oos_scores_table])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Training data (table or file) -> the model (and out-of-sample scores); None without OpenLineage."""
@@ -166,10 +145,8 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
     def arguments(self, template_id: int) -> dict[str, Any]:
         """The training template's arguments, named as ``civis.ml.ModelPipeline.train`` names them, and only
         those template ``template_id`` accepts (its CivisML version), as ``ModelPipeline.train`` decides."""
-        args: dict[str, Any] = {
-            "TABLE_NAME": self.table_name,
-            "CIVIS_FILE_ID": None if self.file_id is None else int(self.file_id),
-            "DEBUG": self.verbose,
+        args = self.data_arguments()
+        args.update({
             "MODEL": self.model_type,
             "TARGET_COLUMN": joined(self.dependent_variable) or "",
             "PRIMARY_KEY": self.primary_key,
@@ -177,32 +154,22 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
             "CVPARAMS": json.dumps(self.cross_validation_parameters or {}),
             "CALIBRATION": self.calibration,
             "IF_EXISTS": self.oos_scores_if_exists,
-        }
-        optional = {
-            "OOSTABLE": self.oos_scores_table, "WHERESQL": self.sql_where, "LIMITSQL": self.sql_limit,
-            "REQUIRED_CPU": self.cpu_requested,
+        })
+        args.update(set_only({
+            "OOSTABLE": self.oos_scores_table, "REQUIRED_CPU": self.cpu_requested,
             "REQUIRED_MEMORY": self.memory_requested, "REQUIRED_DISK_SPACE": self.disk_requested,
-        }
-        args.update({k: v for k, v in optional.items() if v})
-        if self.excluded_columns:
-            args["EXCLUDE_COLS"] = joined(self.excluded_columns)
-        if self.fit_params:
-            args["FIT_PARAMS"] = json.dumps(self.fit_params)
+            "EXCLUDE_COLS": joined(self.excluded_columns),
+            "FIT_PARAMS": json.dumps(self.fit_params) if self.fit_params else None,
+        }))
         gated = {"VALIDATION_DATA": self.validation_data, "N_JOBS": self.n_jobs}
         args.update(self.version_gated(gated, template_id, training_template_accepts, {"VALIDATION_DATA": "train"}))
         return args
 
     def start_run(self, context: Any) -> RunRef:
         template_id = lookup_template(self.templates(), "training", self.civisml_version)
-        args = self.arguments(template_id)
-        if self.table_name is not None:
-            args["DB"] = self.database_argument(self.database_name, self.database_id)
-        name = f"{self.model_name or f'{self.dag_id}.{self.task_id}'} Train"
-        script = self.hook.call("POST", "/scripts/custom", json={
-            "fromTemplateId": template_id, "name": name, "arguments": args,
-        })
-        self.log.info("Created CivisML training job %s (%s, template %s)", script["id"], self.model_type, template_id)
-        return self.hook.start_run("custom", int(script["id"]))
+        created = self.create_script(template_id, self.job_name("Train"), self.arguments(template_id))
+        self.log.info("Created CivisML training job %s (%s, template %s)", created, self.model_type, template_id)
+        return self.hook.start_run("custom", created)
 
     def build_result(self, context: Any, run: RunRef, details: dict[str, Any], outputs: dict[str, Any]) -> Any:
         self.model_report(run, "training", outputs)

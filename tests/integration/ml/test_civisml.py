@@ -10,6 +10,7 @@ from airflow.exceptions import TaskDeferred
 
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.civis import CivisHook
+from airflow_civis.hooks.files import CivisFileTransfer
 from airflow_civis.operators.ml import CivisMLPredictOperator, CivisMLTrainOperator
 from tests.helpers import first_event, make_context
 
@@ -24,6 +25,13 @@ def train(**kwargs):
 def predict(**kwargs):
     kwargs.setdefault("deferrable", False)
     return CivisMLPredictOperator(task_id="predict", poll_interval=0.1, **kwargs)
+
+
+def upload(tmp_path, data: bytes, name: str) -> int:
+    """A Civis file holding ``data``, uploaded through the Files API as a user would."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    return CivisFileTransfer(CivisHook()).upload(str(path), name)
 
 
 def test_classification_round_trip(civis_conn, load_table, read_table, iris_frame):
@@ -55,6 +63,11 @@ def test_classification_round_trip(civis_conn, load_table, read_table, iris_fram
             == iris_frame.iloc[::10]["species"].reset_index(drop=True)).mean() >= 0.9
 
     hook = CivisHook()
+    training, scoring = (hook.call("GET", f"/scripts/custom/{r['job_id']}") for r in (result, scored))
+    assert (training["name"], scoring["name"]) == ("iris Train", "iris Predict")  # as ModelPipeline names them
+    database = hook.call("GET", "/databases")[0]["id"]
+    assert training["arguments"]["DB"] == scoring["arguments"]["DB"] == {"database": database}
+    assert scoring["arguments"]["TABLE_NAME"] == new_table and scoring["arguments"].get("CIVIS_FILE_ID") is None
     model = hook.call("GET", f"/models/{result['job_id']}")
     assert model["dependentVariable"] == "species" and model["builds"][0]["rocAuc"] == metrics["roc_auc"]
     assert [p["outputTable"] for p in model["predictions"]] == [f"{new_table}_scores"]
@@ -75,13 +88,11 @@ def test_regression_with_grid_is_deterministic(civis_conn, load_table):
     assert first["metrics"] == second["metrics"]  # fixed folds and random_state: same numbers every run
 
 
-def test_binary_from_a_civis_file_with_calibration_deferred(civis_conn):
+def test_binary_from_a_civis_file_with_calibration_deferred(civis_conn, tmp_path):
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame.iloc[:, [0, 1, 2, 3, 20, 21, 22, 30]].head(240)
-    files = civis_conn.app.state.emulator.files
-    file_id = files.create("cancer.csv.gz")
-    files.write_stream(file_id, [gzip.compress(frame.to_csv(index=False).encode())])
+    file_id = upload(tmp_path, gzip.compress(frame.to_csv(index=False).encode()), "cancer.csv.gz")
     op = train(model_type="gradient_boosting_classifier", dependent_variable="target", file_id=file_id,
                parameters={"n_estimators": 40}, calibration="sigmoid", deferrable=True)
     ctx = make_context()
@@ -91,6 +102,8 @@ def test_binary_from_a_civis_file_with_calibration_deferred(civis_conn):
     metrics = result["metrics"]
     assert metrics["n_classes"] == 2 and metrics["pos_class"] == "1"
     assert metrics["roc_auc"] > 0.9 and 0 <= metrics["brier_score"] < 0.15 and metrics["accuracy"] > 0.85
+    arguments = CivisHook().call("GET", f"/scripts/custom/{result['job_id']}")["arguments"]
+    assert arguments["CIVIS_FILE_ID"] == file_id and "DB" not in arguments and arguments.get("TABLE_NAME") is None
 
 
 def test_missing_dependent_variable_fails_with_the_column_named(civis_conn, load_table, iris_frame):
@@ -107,18 +120,11 @@ def test_regression_model_on_text_target_fails_clearly(civis_conn, load_table, i
               parameters={"n_estimators": 5}).execute(make_context())
 
 
-def _upload_csv(civis_conn, frame: pd.DataFrame, name: str) -> int:
-    files = civis_conn.app.state.emulator.files
-    file_id = files.create(name)
-    files.write_stream(file_id, [frame.to_csv(index=False).encode()])
-    return file_id
-
-
-def test_training_whose_estimator_raises_fails_the_task_with_the_model_error(civis_conn, iris_frame):
+def test_training_whose_estimator_raises_fails_the_task_with_the_model_error(civis_conn, iris_frame, tmp_path):
     """CivisML reports a model exception in model_info.json of a *succeeded* run: the task must still fail."""
     bad = iris_frame.copy()
     bad.loc[7, "sepal_length"] = float("inf")  # scikit-learn refuses infinite inputs
-    file_id = _upload_csv(civis_conn, bad, "iris_inf.csv")
+    file_id = upload(tmp_path, bad.to_csv(index=False).encode(), "iris_inf.csv")
     with pytest.raises(CivisRunError) as failure:
         train(model_type="sparse_logistic", dependent_variable="species", file_id=file_id).execute(make_context())
     err = failure.value
@@ -129,14 +135,14 @@ def test_training_whose_estimator_raises_fails_the_task_with_the_model_error(civ
     assert "model_info.json" in outputs and "estimator.pkl" not in outputs
 
 
-def test_prediction_whose_estimator_raises_fails_the_task(civis_conn, load_table, iris_frame):
+def test_prediction_whose_estimator_raises_fails_the_task(civis_conn, load_table, iris_frame, tmp_path):
     trained = train(model_type="sparse_logistic", dependent_variable="species", table_name=load_table(iris_frame, "ir"),
                     primary_key="row_id").execute(make_context())
     bad = iris_frame.drop(columns=["species"]).head(10).copy()
     bad.loc[3, "petal_width"] = float("inf")
     with pytest.raises(CivisRunError, match=r"(?s)CivisML prediction job \d+ run \d+ .*infinity") as failure:
-        predict(train_job_id=trained["job_id"], file_id=_upload_csv(civis_conn, bad, "score_inf.csv")).execute(
-            make_context())
+        predict(train_job_id=trained["job_id"], file_id=upload(tmp_path, bad.to_csv(index=False).encode(),
+                                                               "score_inf.csv")).execute(make_context())
     assert CivisHook().call("GET", f"/jobs/{failure.value.job_id}")["lastRun"]["state"] == "succeeded"
 
 

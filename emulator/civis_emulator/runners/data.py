@@ -18,6 +18,7 @@ import duckdb
 from .. import databases
 from ..runs import RunContext, RunFailed, register_runner
 from ..warehouse import WarehouseError
+from ..warehouse.charsets import NotUtf8Error
 from . import manifest
 from .csv_import_rules import table_columns_problem
 
@@ -47,6 +48,23 @@ def _source_paths(ctx: RunContext, file_ids) -> list[str]:
     if not paths:
         raise RunFailed("The import has no source files (source.fileIds)")
     return paths
+
+
+def _not_utf8_message(ctx: RunContext, exc: NotUtf8Error) -> str:
+    """The import's error for a file in another character set: which Civis file, where, and the fix."""
+    files = ctx.state.files
+    label = os.path.basename(exc.path)
+    for file_id in (ctx.job.get("source") or {}).get("fileIds") or []:
+        try:
+            if os.path.samefile(files.path(int(file_id)), exc.path):
+                label = f"file {file_id} ({files.get(int(file_id))['name']})"
+                break
+        except Exception:  # noqa: BLE001 - a file gone since the import started: keep the path's name
+            continue
+    where = f" at line {exc.line}" if exc.line else ""
+    return (f"Source {label} is not valid UTF-8{where}: Civis imports UTF-8 text only. Preprocess it first "
+            "(POST /files/preprocess/csv with forceCharacterSetConversion: true, as civis-python's "
+            "civis_file_to_table does) or save it as UTF-8; nothing was loaded")
 
 
 def _json_output(ctx: RunContext, name: str, value) -> None:
@@ -89,6 +107,10 @@ def run_csv_import(ctx: RunContext) -> None:
         return
     try:
         result = load()
+    except NotUtf8Error as exc:
+        message = _not_utf8_message(ctx, exc)
+        ctx.log(message, "error")
+        raise RunFailed(message) from None
     except WarehouseError as exc:
         raise RunFailed(str(exc)) from None
     ctx.log(f"Loaded {result.rows_inserted} rows into {schema}.{table} "

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from .charsets import NotUtf8Error, raise_if_not_utf8
 from .common import (
     IF_EXISTS_MODES,
     META_TABLE,
@@ -79,7 +80,9 @@ class ImportMixin(WarehouseCore):
         it, types are detected from all rows. Rows that do not parse (wrong column count, a value
         that does not convert, a string longer than a declared ``VARCHAR(n)``, a NULL primary key)
         fail the whole import unless ``max_errors`` allows that many; then they are skipped and
-        counted in ``rows_rejected``. Nothing changes when an import fails.
+        counted in ``rows_rejected``. Nothing changes when an import fails. A file that is not UTF-8
+        raises :class:`~.charsets.NotUtf8Error` whatever ``max_errors`` says (its rows are not bad rows,
+        the file is in another character set: CSV preprocessing converts it).
         """
         schema, table = check_schema(schema), check_identifier(table, "table")
         if if_exists not in IF_EXISTS_MODES:
@@ -204,13 +207,23 @@ class ImportMixin(WarehouseCore):
             reject_opts = f", store_rejects = true, rejects_table = '{REJECTS}', rejects_scan = '{REJECT_SCANS}'"
         cur.execute(f"DROP TABLE IF EXISTS {STAGE}")
         if paths:
-            cur.execute(
-                f"""CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_csv(?, columns = {{{stage_cols}}},
-                        header = {'true' if header else 'false'}, delim = {quote_literal(delim)}, quote = '"',
-                        escape = {quote_literal(chr(92) if escaped else '"')}, compression = '{compression}',
-                        auto_detect = false, strict_mode = true, filename = '__file'{reject_opts})""",
-                [paths],
-            )
+            try:
+                cur.execute(
+                    f"""CREATE TEMP TABLE {STAGE} AS SELECT * FROM read_csv(?, columns = {{{stage_cols}}},
+                            header = {'true' if header else 'false'}, delim = {quote_literal(delim)}, quote = '"',
+                            escape = {quote_literal(chr(92) if escaped else '"')}, compression = '{compression}',
+                            auto_detect = false, strict_mode = true, filename = '__file'{reject_opts})""",
+                    [paths],
+                )
+            except duckdb.Error as exc:
+                raise_if_not_utf8(str(exc), paths[0])
+                raise
+            if allowed:  # a row that is not UTF-8 is no bad row to skip: the whole file is in another charset
+                not_utf8 = cur.execute(
+                    f"SELECT s.file_path, r.line FROM {REJECTS} r JOIN {REJECT_SCANS} s USING (scan_id, file_id) "
+                    "WHERE r.error_type = 'INVALID ENCODING' ORDER BY r.file_id, r.line LIMIT 1").fetchone()
+                if not_utf8:
+                    raise NotUtf8Error(str(not_utf8[0]), int(not_utf8[1]))
         else:
             cur.execute(f"CREATE TEMP TABLE {STAGE} ({', '.join(f'c{i} VARCHAR' for i in range(ncols))}, "
                         "__file VARCHAR)")

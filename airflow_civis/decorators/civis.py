@@ -19,9 +19,10 @@ from airflow_civis.decorators import script as scripts
 from airflow_civis.decorators.remote import RESULT_NAME, requirement_name
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.files import CivisFileTransfer
+from airflow_civis.job_resources import JobResourcesMixin
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.runs import RunRef
-from airflow_civis.validation import check_bool, check_choice, check_positive_number
+from airflow_civis.validation import check_bool, check_choice
 
 #: The platform's defaults for a container (``CivisRunScriptOperator`` uses the same).
 DEFAULT_IMAGE = "civisanalytics/datascience-python"
@@ -42,7 +43,7 @@ def _placeholder(value: Any) -> None:
     raise TypeError(type(value).__name__)
 
 
-class CivisDecoratedOperator(DecoratedOperator, CivisRunOperatorBase):
+class CivisDecoratedOperator(DecoratedOperator, JobResourcesMixin, CivisRunOperatorBase):
     """
     Runs the decorated function on Civis and returns what it returns.
 
@@ -52,7 +53,8 @@ class CivisDecoratedOperator(DecoratedOperator, CivisRunOperatorBase):
         installed) before the call.
     :param image: run as a container script on this Docker image (``name[:tag]``, with python3 and civis-python
         installed); default: a Civis python3 script.
-    :param cpu: CPU shares (1000 a core); :param memory: MB; :param disk_space: GB (``requiredResources``).
+    :param cpu: / ``memory`` / ``disk_space``: the script's ``requiredResources``, as for every operator that
+        sizes its job (:class:`~airflow_civis.job_resources.JobResourcesMixin`).
     :param hidden: create the script hidden (default True), as every job this provider creates.
     Every parameter of :class:`~airflow_civis.operators.base.CivisRunOperatorBase` (``deferrable``,
     ``timeout``, ``civis_conn_id`` ...) applies.
@@ -68,9 +70,6 @@ class CivisDecoratedOperator(DecoratedOperator, CivisRunOperatorBase):
         serializer: str = "json",
         requirements: list[str] | None = None,
         image: str | None = None,
-        cpu: int | None = None,
-        memory: int | None = None,
-        disk_space: float | None = None,
         hidden: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -84,9 +83,6 @@ class CivisDecoratedOperator(DecoratedOperator, CivisRunOperatorBase):
             raise ValueError(f"Task {self.task_id!r}: image must be a Docker image name such as "
                              f"'{DEFAULT_IMAGE}:8.0.0', got {image!r}")
         self.image = image
-        self.cpu = None if cpu is None else int(check_positive_number("cpu", cpu, self.task_id))
-        self.memory = None if memory is None else int(check_positive_number("memory", memory, self.task_id))
-        self.disk_space = None if disk_space is None else check_positive_number("disk_space", disk_space, self.task_id)
         self.hidden = check_bool("hidden", hidden, self.task_id)
         if self.serializer == "json":
             self._check_json_literals()

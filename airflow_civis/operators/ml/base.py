@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from airflow_civis.job_resources import positive_int
 from airflow_civis.operators.base import CivisRunOperatorBase
 from airflow_civis.operators.ml import reports
 from airflow_civis.operators.ml.templates import Templates, civisml_templates
-from airflow_civis.operators.ml.validation import one_source, positive_int
+from airflow_civis.operators.ml.validation import one_source
 from airflow_civis.resolve import resolve_database
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import check_bool

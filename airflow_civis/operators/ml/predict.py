@@ -10,16 +10,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.job_resources import JobResourcesMixin
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.ml_models import IF_EXISTS_CHOICES, prediction_template_accepts
 from airflow_civis.operators.ml.base import CivisMLOperatorBase, set_only
 from airflow_civis.operators.ml.templates import prediction_template_for
-from airflow_civis.operators.ml.validation import column_names, joined, positive_int, positive_number
+from airflow_civis.operators.ml.validation import column_names, joined
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import check_choice, check_int_id
 
 
-class CivisMLPredictOperator(CivisMLOperatorBase):
+class CivisMLPredictOperator(JobResourcesMixin, CivisMLOperatorBase):
     """
     Score a table or a file with a trained CivisML model (``civis-civisml-prediction`` template).
 
@@ -38,7 +39,8 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
     :param output_table: write the scores to this ``schema.table``.
     :param if_output_exists: fail, append, drop or truncate, when ``output_table`` exists.
     :param dvs_to_predict: a subset of the model's dependent variables to score.
-    :param cpu: / ``memory`` / ``disk_space``: resources of the scoring job.
+    :param cpu: / ``memory`` / ``disk_space``: resources of the scoring job
+        (:class:`~airflow_civis.job_resources.JobResourcesMixin`).
 
     Returns (XCom) ``{"job_id", "run_id", "state", "train_job_id", "train_run_id", "output_table",
     "row_count", "output_file_ids"}``.
@@ -58,9 +60,6 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
         output_table: str | None = None,
         if_output_exists: str = "fail",
         dvs_to_predict: list[str] | str | None = None,
-        cpu: int | None = None,
-        memory: int | None = None,
-        disk_space: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -71,9 +70,6 @@ class CivisMLPredictOperator(CivisMLOperatorBase):
         self.output_table = output_table
         self.if_output_exists = check_choice("if_output_exists", if_output_exists, IF_EXISTS_CHOICES, t)
         self.dvs_to_predict = column_names("dvs_to_predict", dvs_to_predict, t)
-        self.cpu = positive_int("cpu", cpu, t)
-        self.memory = positive_int("memory", memory, t)
-        self.disk_space = positive_number("disk_space", disk_space, t, "GB")
         declare_table_outlets(self, self.database_name, [output_table])
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_civis import lineage
+from airflow_civis.job_resources import check_job_resources
 from airflow_civis.lineage import declare_table_outlets
 from airflow_civis.ml_models import (
     CALIBRATION_METHODS,
@@ -23,7 +24,7 @@ from airflow_civis.ml_models import model_type as lookup_model_type
 from airflow_civis.operators.ml.base import CivisMLOperatorBase, set_only
 from airflow_civis.operators.ml.metrics import metrics_summary
 from airflow_civis.operators.ml.templates import template_id as lookup_template
-from airflow_civis.operators.ml.validation import column_names, joined, positive_int, where
+from airflow_civis.operators.ml.validation import column_names, joined, where
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import check_choice
 
@@ -82,7 +83,7 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         oos_scores_if_exists: str = "fail",
         cpu_requested: int | None = None,
         memory_requested: int | None = None,
-        disk_requested: int | None = None,
+        disk_requested: float | None = None,
         validation_data: str = "train",
         civisml_version: str | None = None,
         **kwargs: Any,
@@ -116,9 +117,8 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         self.fit_params = fit_params
         self.oos_scores_table = oos_scores_table
         self.oos_scores_if_exists = check_choice("oos_scores_if_exists", oos_scores_if_exists, IF_EXISTS_CHOICES, t)
-        self.cpu_requested = positive_int("cpu_requested", cpu_requested, t)
-        self.memory_requested = positive_int("memory_requested", memory_requested, t)
-        self.disk_requested = positive_int("disk_requested", disk_requested, t)
+        self.cpu_requested, self.memory_requested, self.disk_requested = check_job_resources(
+            t, cpu_requested, memory_requested, disk_requested, ("cpu_requested", "memory_requested", "disk_requested"))
         self.validation_data = check_choice("validation_data", validation_data, VALIDATION_DATA_CHOICES, t)
         self.civisml_version = civisml_version
         declare_table_outlets(self, self.database_name, [oos_scores_table])

@@ -24,22 +24,6 @@ def column_names(field: str, value: Any, task_id: str, *, required: bool = False
     raise ValueError(f"{where(task_id)}{field} must be a column name or a list of column names, got {value!r}")
 
 
-def positive_int(field: str, value: Any, task_id: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{where(task_id)}{field} must be a positive integer, got {value!r}")
-    return value
-
-
-def positive_number(field: str, value: Any, task_id: str, unit: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"{where(task_id)}{field} must be a positive number of {unit}, got {value!r}")
-    return value
-
-
 def one_source(task_id: str, table_name: Any, file_id: Any) -> None:
     """Exactly one of a table and a Civis file holds the data."""
     if (table_name is None) == (file_id is None):

@@ -40,6 +40,8 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
 
     :param model_type: a CivisML workflow, e.g. ``sparse_logistic``, ``random_forest_regressor``
         (see :data:`airflow_civis.ml_models.MODEL_TYPES`).
+    :param civisml_version: of CivisML, e.g. ``v2.3``; default the production version. It picks the training
+        template, and with it which arguments are sent.
     :param dependent_variable: the column to predict, or a list of columns (multi-target).
     :param table_name: training data in a table, ``schema.table``, or ``file_id``: in a Civis file holding a
         CSV; with ``database_name``/``database_id``, ``sql_where``/``sql_limit``, ``n_jobs``, ``model_name``
@@ -54,7 +56,6 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
     :param oos_scores_if_exists: fail, append, drop or truncate.
     :param cpu_requested: CPU shares (1024 = one CPU); ``memory_requested`` in MiB; ``disk_requested`` in GB.
     :param validation_data: ``train`` (cross-validate on the training data) or ``skip``.
-    :param civisml_version: e.g. ``v2.3``; default the production version.
 
     Returns (XCom) ``{"job_id", "run_id", "state", "model_type", "dependent_variable", "metrics",
     "output_file_ids"}``; ``metrics`` is the ``metrics`` section of the run's ``metrics.json``. A model
@@ -72,6 +73,7 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         self,
         *,
         model_type: str,
+        civisml_version: str | None = None,
         dependent_variable: str | list[str],
         primary_key: str | None = None,
         excluded_columns: list[str] | None = None,
@@ -85,7 +87,6 @@ class CivisMLTrainOperator(CivisMLOperatorBase):
         memory_requested: int | None = None,
         disk_requested: float | None = None,
         validation_data: str = "train",
-        civisml_version: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 from airflow_civis.testing.dagrun import airflow_env
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -70,6 +72,14 @@ class AirflowServices:
             "AIRFLOW__CORE__DAG_FILE_PROCESSOR_TIMEOUT": "120",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            # one key for every service: without it each one starting in a fresh AIRFLOW_HOME may write
+            # (or read half-written) airflow.cfg with its own, and the triggerer cannot decrypt the
+            # trigger kwargs the dag-processor stored (json.decoder.JSONDecodeError in _decrypt_kwargs)
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            # the services start together and the api-server is the slowest to answer: its clients (the
+            # triggerer's asset state store, the tasks) retry every 1-2 s instead of backing off to 90 s
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRY_WAIT_MAX": "2",
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "30",
             **env,
         })
         self.airflow = str(Path(sys.executable).with_name("airflow"))

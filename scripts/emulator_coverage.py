@@ -176,7 +176,8 @@ OTHER_RULES: list[tuple[str, str, str, str]] = [
 # Rules the spec states on implemented endpoints that need state or knowledge the emulator lacks.
 NOT_ENFORCED: list[tuple[str, str]] = [
     ('lastModifiedKeys: "If the destination table does not exist, and the import mode is "upsert", this field is '
-     'required."', "needs the table's state: not enforced yet"),
+     'required."', "not a 400 when the import is created (that needs the table's state); its run fails instead "
+     "(\"Upsert into a new table needs last modified keys\", warehouse/importing.py)"),
     ('maxErrors: "This option is not supported for Postgres databases."',
      "the emulator's warehouse answers as Redshift"),
     ('templateScriptId: "A script cannot both have a template script and be a template for other scripts."',
@@ -185,6 +186,31 @@ NOT_ENFORCED: list[tuple[str, str]] = [
      'table."', "not checkable from one sync: not enforced"),
     ('credentials type: "Other credential types cannot be created here, and accept edits to name and description '
      'only."', "routers/credentials.py checks types on create; edits by stored type are not enforced"),
+]
+
+# Where a client sees the emulator's tables change at other moments than it might on the platform.
+TIMING: list[str] = [
+    "## Where the emulator differs in time",
+    "",
+    "What a client sees *while* a run goes on or *just after* it ends. The spec says little here; these",
+    "are the emulator's choices, so read a table only after its run ended (as the operators do).",
+    "",
+    "- **CSV imports, every mode but a delayed upsert** (`/imports/files/csv`, the generic imports' syncs):",
+    "  one transaction per load (per sync for `/imports`), so a table's rows and `lastRefresh` change all at",
+    "  once, while the run is still `running`, just before it ends `succeeded`; a failed load leaves its",
+    "  table as it was. When Civis commits relative to the run's end is not documented.",
+    "- **Upserts with `execution: \"delayed\"`** (the API's default; civis-python and the import operator",
+    "  send `\"immediate\"`): the run ends `succeeded` first and the rows land about 3 s later",
+    "  (`DELAYED_UPSERT_SECONDS` in `runners/data.py`; the spec says only \"after a brief delay\"), and",
+    "  `lastRefresh` moves then, so a table-refresh watcher fires after the run's end. A failure at that",
+    "  point shows in the emulator's log only, never in the run",
+    "  (`tests/integration/differential/test_imports.py::"
+    "test_upserted_rows_are_in_the_table_when_the_task_ends_unless_delayed`).",
+    "- **Reads during an import** (queries, `GET /tables/{id}`, the table under `GET /databases/{id}/schemas`)",
+    "  wait for it to end: the warehouse holds one lock per import, where Redshift would answer at once",
+    "  from the table as it was.",
+    "- **Column statistics** (`nullCount`, `rowCount`, ...) are computed when read, so they are current",
+    "  at once in every mode; the spec says `execution: \"delayed\"` slows them on the platform.",
 ]
 
 
@@ -456,6 +482,7 @@ def render(
         lines.append(f"| `{r['helper']}` | {r['status']} | {eps} |")
     if statuses is not None:
         lines += [""] + rules_section(statuses)
+    lines += [""] + TIMING
     lines += ["", "## Python API resources, method by method", ""]
     for cls in by_class:
         lines += [f"### {cls}", "", "| Method | Endpoint | Status |", "|---|---|---|"]

@@ -19,6 +19,7 @@ from airflow_civis.hooks.civis import CivisHook
 from airflow_civis.runs import ACTIVE_STATES, SUCCESS_STATES, RunRef
 
 DEFAULT_TIMEOUT = 3600.0
+FIRST_CHECK = 0.1  #: seconds before the second look at a preprocess run (doubling up to poll_interval)
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,19 @@ def _start(hook: CivisHook, file_id: int, *, detect_table_columns: bool, include
 
 
 def _wait(hook: CivisHook, ref: RunRef, file_id: int, poll_interval: float, deadline: float) -> None:
+    """Poll until the run ends. Preprocess runs are short and every import waits for them in the worker,
+    so the checks start :data:`FIRST_CHECK` s apart and double up to ``poll_interval`` (not 10 s at once)."""
+    interval = min(FIRST_CHECK, poll_interval)
     while True:
         run = hook.get_run(ref) or {}
         state = run.get("state")
         if state is not None and state not in ACTIVE_STATES:  # any ended state, known or not
             break
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             raise CivisRunTimeoutError(f"CSV preprocess of file {file_id} ({ref}) did not finish in time")
-        time.sleep(poll_interval)
+        time.sleep(min(interval, deadline - now))
+        interval = min(interval * 2, poll_interval)
     if state not in SUCCESS_STATES:
         tail = [str(line.get("message", "")) for line in hook.get_run_logs(ref)][-10:]
         raise CivisRunError(

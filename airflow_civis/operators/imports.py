@@ -1,6 +1,6 @@
 """Load CSV into a warehouse table with the Imports API, the way the official clients do:
-upload (when given a local file), preprocess when the table needs detected columns
-(``hooks/csv_preprocess.py``), ``POST /imports/files/csv``, then run it and wait."""
+upload (when given a local file), preprocess every file (``hooks/csv_preprocess.py``: converted to UTF-8,
+columns detected when the table needs them), ``POST /imports/files/csv``, then run it and wait."""
 
 from __future__ import annotations
 
@@ -45,11 +45,12 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
         and ``last_modified_keys`` for a new table).
     :param header: the first row holds column names.
     :param delimiter: ``,`` / ``comma``, ``\\t`` / ``tab``, ``|`` / ``pipe``.
-    :param compression: ``none`` or ``gzip``; default: ``gzip`` for a ``.gz`` source path, otherwise
-        what CSV preprocessing detects in the files.
-    :param column_types: ``[{"name": "id", "sql_type": "INTEGER"}, ...]`` in file order. For a new or
-        dropped table, missing ``sql_type`` (or a missing list) are detected by preprocessing the files
-        first (``POST /files/preprocess/csv``), as civis-python does; the list must then name every column.
+    :param compression: ``none`` or ``gzip``; detected by CSV preprocessing when left out (the default);
+        given, it must match what preprocessing detects.
+    :param column_types: ``[{"name": "id", "sql_type": "INTEGER"}, ...]`` in file order. Every import is
+        preprocessed first (``POST /files/preprocess/csv``, converting the files to UTF-8), as civis-python
+        does; for a new or dropped table, missing ``sql_type`` (or a missing list) are detected then, and
+        the list must name every column.
     :param max_errors: rows that may be rejected before the import fails (default: none may).
     :param execution: ``immediate`` (default, as civis-python) moves upserted rows into the table before
         the run ends; ``delayed`` (the API's own default) moves them a little later, so the task may
@@ -169,22 +170,26 @@ class CivisImportCsvOperator(CivisRunOperatorBase):
             transfer = CivisFileTransfer(self.hook, multipart_threshold=int(self.multipart_threshold_mb * 2**20),
                                          part_size=int(self.part_size_mb * 2**20), max_workers=self.max_workers)
             file_ids = [transfer.upload(self.source_path, os.path.basename(self.source_path))]
-            compression = compression or ("gzip" if self.source_path.endswith(".gz") else "none")
         else:
             file_ids = self._file_ids()
-        header, delimiter, columns = self.header, self.delimiter, self._columns()
+        columns = self._columns()
         need_columns = self._needs_table_columns(target.database_id, schema, table)
-        if need_columns or compression is None:  # civis-python preprocesses every import; we only when needed
-            detected = preprocess_csv_files(self.hook, file_ids, detect_table_columns=need_columns,
-                                            include_header=header, column_delimiter=delimiter,
-                                            poll_interval=self.poll_interval, timeout=self.timeout)
-            self.log.info("Preprocessed file(s) %s into %s: header %s, delimiter %s, compression %s%s",
-                          file_ids, detected.file_ids, detected.include_header, detected.column_delimiter,
-                          detected.compression, f", columns {detected.table_columns}" if need_columns else "")
-            file_ids, compression = detected.file_ids, detected.compression
-            header, delimiter = detected.include_header, detected.column_delimiter
-            if need_columns:
-                columns = self._complete_columns(detected.table_columns)
+        # Every import, as civis-python: the cleaned copies are UTF-8 (forceCharacterSetConversion), so a
+        # Latin-1, UTF-16 or BOM-prefixed CSV loads the characters it holds; columns only when needed.
+        detected = preprocess_csv_files(self.hook, file_ids, detect_table_columns=need_columns,
+                                        include_header=self.header, column_delimiter=self.delimiter,
+                                        poll_interval=self.poll_interval, timeout=self.timeout)
+        self.log.info("Preprocessed file(s) %s into %s: header %s, delimiter %s, compression %s%s",
+                      file_ids, detected.file_ids, detected.include_header, detected.column_delimiter,
+                      detected.compression, f", columns {detected.table_columns}" if need_columns else "")
+        if compression is not None and compression != detected.compression:
+            raise ValueError(f"Task {self.task_id!r}: compression is {compression!r} but the file(s) {file_ids} "
+                             f"are {detected.compression!r}; leave compression out (it is detected) or give "
+                             "the file that was meant")
+        file_ids, compression = detected.file_ids, detected.compression
+        header, delimiter = detected.include_header, detected.column_delimiter
+        if need_columns:
+            columns = self._complete_columns(detected.table_columns)
         destination: dict[str, Any] = {"schema": schema, "table": table, "remoteHostId": target.database_id,
                                        "credentialId": target.credential_id}
         if self.primary_keys:

@@ -204,3 +204,11 @@ def test_operator_names_a_column_count_mismatch(civis_conn, tmp_path):
                                 column_types=[{"name": "id"}], **RUN)
     with pytest.raises(ValueError, match="'cols'.*column_types lists 1 column.*file has 3"):
         op.execute(make_context())
+
+
+def test_operator_refuses_a_stated_compression_the_files_do_not_have(civis_conn, tmp_path):
+    file_id = upload(tmp_path, CSV.encode(), "plain.csv")
+    op = CivisImportCsvOperator(task_id="comp", table=table_name(), database=DB, file_ids=[file_id],
+                                compression="gzip", **RUN)
+    with pytest.raises(ValueError, match="'comp'.*compression is 'gzip' but the file.* are 'none'"):
+        op.execute(make_context())

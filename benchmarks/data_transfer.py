@@ -1,14 +1,17 @@
 """Data-movement figures: file upload/download throughput and peak memory, and a CSV import end to end.
 
-    .venv/bin/python benchmarks/data_transfer.py [--file-bytes 1073741824] [--csv-bytes 1000000000]
+    .venv/bin/python benchmarks/data_transfer.py [--file-bytes 1073741824] [--csv-bytes 1000000000] [--repeat 3]
 
 1. A file of ``--file-bytes`` random bytes: upload (multipart, parts in parallel) and download with
    the provider's ``CivisFileTransfer`` against an emulator process, next to a raw loopback HTTP
-   transfer of the same bytes (PUT to / GET from a bare ``http.server`` in this run; the PUT also a second
-   time with the server writing the body to a file, since the emulator must store what it receives). Each transfer
-   runs in its own child process, whose peak RSS is reported (and, for flatness, the same at 1/16 size).
-2. A CSV of ``--csv-bytes``: upload + import + table ready, with ``CivisImportCsvOperator``, and the same
-   with the official client (``civis.io.csv_to_civis``) against the same emulator.
+   transfer of the same bytes (PUT to / GET from a bare ``http.server`` in this run; the PUT also in the
+   upload's parts, as many at once, and with the server writing the body to a file, since the emulator must
+   store what it receives). Each transfer runs in its own child process, whose peak RSS is reported (and, for
+   flatness, the same at 1/16 size). With ``--repeat N`` the full-size transfers run N times, each upload
+   right after its raw PUT (the two cores are shared, so neighbours in time are compared); the figures are
+   the medians and ``rounds`` lists each round's.
+2. A CSV of ``--csv-bytes`` (0: skipped): upload + import + table ready, with ``CivisImportCsvOperator``, and
+   the same with the official client (``civis.io.csv_to_civis``) against the same emulator.
 
 Not a test: it prints one JSON line of figures at the end (and writes it to benchmarks/out/).
 """
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,13 +65,15 @@ def child(args: list[str]) -> dict:
             out["file_id"] = transfer.upload(path)
         else:
             transfer.download(int(args[3]), path)
-    elif kind in ("raw_put", "raw_get"):
+    elif kind in ("raw_put", "raw_put_parts", "raw_get"):
         import requests
 
         from airflow_civis.hooks.files import _FileSlice
 
         if kind == "raw_put":
             requests.put(base_url, data=_FileSlice(path, 0, os.path.getsize(path)), timeout=600).raise_for_status()
+        elif kind == "raw_put_parts":
+            raw_put_parts(base_url, path)
         else:
             with requests.get(base_url, stream=True, timeout=600) as r, open(path, "wb") as fh:
                 for chunk in r.iter_content(MiB):
@@ -92,6 +98,26 @@ def child(args: list[str]) -> dict:
     out["seconds"] = time.perf_counter() - started
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def raw_put_parts(url: str, path: str) -> None:
+    """The upload's plan (part size, parts at once) against the raw server: one session per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from airflow_civis.hooks.files import DEFAULT_MAX_WORKERS, DEFAULT_PART_SIZE, _FileSlice
+
+    size, local = os.path.getsize(path), threading.local()
+
+    def send(offset: int) -> None:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        body = _FileSlice(path, offset, min(DEFAULT_PART_SIZE, size - offset))
+        session.put(url, data=body, timeout=600).raise_for_status()
+
+    with ThreadPoolExecutor(DEFAULT_MAX_WORKERS) as pool:
+        list(pool.map(send, range(0, size, DEFAULT_PART_SIZE)))
 
 
 def run_child(*args: str) -> dict:
@@ -165,69 +191,103 @@ def mbps(size: int, seconds: float) -> float:
     return round(size / MiB / seconds, 1)
 
 
+def _timed(size: int, result: dict) -> dict:
+    return {"MiB_per_s": mbps(size, result["seconds"]), "seconds": round(result["seconds"], 2),
+            "peak_rss_mb": round(result["peak_rss_mb"], 1)}
+
+
+def full_round(base_url: str, tmp: str, src: str, size: int) -> dict:
+    """One round at full size: raw PUT, then the upload (neighbours in time), then the rest."""
+    server = raw_server(src)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        put = run_child("raw_put", url, src)
+        up = run_child("upload", base_url, src)
+        put_parts = run_child("raw_put_parts", url, src)
+        put_disk = run_child("raw_put", url + "disk", src)
+        out = os.path.join(tmp, "full.out")
+        down = run_child("download", base_url, out, str(up["file_id"]))
+        assert os.path.getsize(out) == size
+        os.remove(out)
+        get = run_child("raw_get", url, os.path.join(tmp, "raw.out"))
+        os.remove(os.path.join(tmp, "raw.out"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    raw = {"put_MiB_per_s": mbps(size, put["seconds"]), "put_parts_MiB_per_s": mbps(size, put_parts["seconds"]),
+           "put_to_disk_MiB_per_s": mbps(size, put_disk["seconds"]), "get_MiB_per_s": mbps(size, get["seconds"]),
+           "put_peak_rss_mb": round(put["peak_rss_mb"], 1), "get_peak_rss_mb": round(get["peak_rss_mb"], 1)}
+    upload = _timed(size, up)
+    return {"upload_full": upload, "download_full": _timed(size, down), "raw_loopback": raw,
+            "upload_vs_raw_put": round(upload["MiB_per_s"] / raw["put_MiB_per_s"], 3),
+            "upload_vs_raw_put_parts": round(upload["MiB_per_s"] / raw["put_parts_MiB_per_s"], 3),
+            "upload_vs_raw_put_to_disk": round(upload["MiB_per_s"] / raw["put_to_disk_MiB_per_s"], 3)}
+
+
+def _median_of(rounds: list[dict]) -> dict:
+    """Each figure's median over the rounds (same keys, nested)."""
+    first = rounds[0]
+    if isinstance(first, dict):
+        return {key: _median_of([r[key] for r in rounds]) for key in first}
+    return round(statistics.median(rounds), 3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--file-bytes", type=int, default=1024 ** 3)
-    parser.add_argument("--csv-bytes", type=int, default=10 ** 9)
+    parser.add_argument("--csv-bytes", type=int, default=10 ** 9, help="0 skips the CSV import")
+    parser.add_argument("--repeat", type=int, default=1, help="full-size rounds; figures are their medians")
     opts = parser.parse_args()
     from civis_emulator.server import start_emulator_process, stop_emulator_process
 
-    figures: dict = {"file_bytes": opts.file_bytes, "csv_bytes": opts.csv_bytes}
+    figures: dict = {"file_bytes": opts.file_bytes, "csv_bytes": opts.csv_bytes, "repeat": opts.repeat}
     with tempfile.TemporaryDirectory(prefix="civis-bench-") as tmp:
         proc, base_url = start_emulator_process(API_KEY, data_dir=os.path.join(tmp, "emu"))
         try:
-            for label, size in (("small", opts.file_bytes // 16), ("full", opts.file_bytes)):
-                src = os.path.join(tmp, f"{label}.bin")
-                make_file(src, size)
-                up = run_child("upload", base_url, src)
-                down = run_child("download", base_url, os.path.join(tmp, f"{label}.out"), str(up["file_id"]))
-                assert os.path.getsize(os.path.join(tmp, f"{label}.out")) == size
-                figures[f"upload_{label}"] = {"MiB_per_s": mbps(size, up["seconds"]),
-                                              "seconds": round(up["seconds"], 2),
-                                              "peak_rss_mb": round(up["peak_rss_mb"], 1)}
-                figures[f"download_{label}"] = {"MiB_per_s": mbps(size, down["seconds"]),
-                                                "seconds": round(down["seconds"], 2),
-                                                "peak_rss_mb": round(down["peak_rss_mb"], 1)}
-                if label == "full":
-                    server = raw_server(src)
-                    url = f"http://127.0.0.1:{server.server_address[1]}/"
-                    put = run_child("raw_put", url, src)
-                    put_disk = run_child("raw_put", url + "disk", src)
-                    get = run_child("raw_get", url, os.path.join(tmp, "raw.out"))
-                    server.shutdown()
-                    figures["raw_loopback"] = {"put_MiB_per_s": mbps(size, put["seconds"]),
-                                               "put_to_disk_MiB_per_s": mbps(size, put_disk["seconds"]),
-                                               "get_MiB_per_s": mbps(size, get["seconds"]),
-                                               "put_peak_rss_mb": round(put["peak_rss_mb"], 1),
-                                               "get_peak_rss_mb": round(get["peak_rss_mb"], 1)}
-                for name in (f"{label}.bin", f"{label}.out", "raw.out"):
-                    if os.path.exists(os.path.join(tmp, name)):
-                        os.remove(os.path.join(tmp, name))
-            csv_path = os.path.join(tmp, "bench.csv")
-            rows = make_csv(csv_path, opts.csv_bytes)
-            figures["csv_rows"] = rows
-            mine = run_child("import_provider", base_url, csv_path, "scratch.bench_provider")
-            assert mine["result"]["rows_loaded"] == rows, mine
-            theirs = run_child("import_official", base_url, csv_path, "scratch.bench_official")
-            assert theirs["state"] == "succeeded", theirs
-            figures["csv_import"] = {
-                "provider_seconds": round(mine["seconds"], 1), "official_client_seconds": round(theirs["seconds"], 1),
-                "provider_peak_rss_mb": round(mine["peak_rss_mb"], 1),
-                "official_peak_rss_mb": round(theirs["peak_rss_mb"], 1),
-            }
+            size = opts.file_bytes // 16
+            src = os.path.join(tmp, "small.bin")
+            make_file(src, size)
+            up = run_child("upload", base_url, src)
+            down = run_child("download", base_url, os.path.join(tmp, "small.out"), str(up["file_id"]))
+            assert os.path.getsize(os.path.join(tmp, "small.out")) == size
+            figures["upload_small"], figures["download_small"] = _timed(size, up), _timed(size, down)
+            for name in ("small.bin", "small.out"):
+                os.remove(os.path.join(tmp, name))
+            src = os.path.join(tmp, "full.bin")
+            make_file(src, opts.file_bytes)
+            rounds = [full_round(base_url, tmp, src, opts.file_bytes) for _ in range(max(1, opts.repeat))]
+            os.remove(src)
+            figures.update(_median_of(rounds))
+            if len(rounds) > 1:
+                figures["rounds"] = [{"upload_MiB_per_s": r["upload_full"]["MiB_per_s"],
+                                      "raw_put_MiB_per_s": r["raw_loopback"]["put_MiB_per_s"],
+                                      "raw_put_parts_MiB_per_s": r["raw_loopback"]["put_parts_MiB_per_s"],
+                                      "raw_put_to_disk_MiB_per_s": r["raw_loopback"]["put_to_disk_MiB_per_s"],
+                                      "upload_vs_raw_put": r["upload_vs_raw_put"]} for r in rounds]
+            if opts.csv_bytes > 0:
+                figures.update(csv_figures(base_url, tmp, opts.csv_bytes))
         finally:
             stop_emulator_process(proc)
-    raw = figures.get("raw_loopback", {})
-    if raw:
-        figures["upload_vs_raw_put"] = round(figures["upload_full"]["MiB_per_s"] / raw["put_MiB_per_s"], 3)
-        figures["upload_vs_raw_put_to_disk"] = round(
-            figures["upload_full"]["MiB_per_s"] / raw["put_to_disk_MiB_per_s"], 3)
     line = json.dumps(figures)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
     (out / "data_transfer.json").write_text(line + "\n")
     print(line)
     return 0
+
+
+def csv_figures(base_url: str, tmp: str, csv_bytes: int) -> dict:
+    csv_path = os.path.join(tmp, "bench.csv")
+    rows = make_csv(csv_path, csv_bytes)
+    mine = run_child("import_provider", base_url, csv_path, "scratch.bench_provider")
+    assert mine["result"]["rows_loaded"] == rows, mine
+    theirs = run_child("import_official", base_url, csv_path, "scratch.bench_official")
+    assert theirs["state"] == "succeeded", theirs
+    return {"csv_rows": rows, "csv_import": {
+        "provider_seconds": round(mine["seconds"], 1), "official_client_seconds": round(theirs["seconds"], 1),
+        "provider_peak_rss_mb": round(mine["peak_rss_mb"], 1),
+        "official_peak_rss_mb": round(theirs["peak_rss_mb"], 1),
+    }}
 
 
 if __name__ == "__main__":

@@ -10,14 +10,13 @@ A part counts only once its marker is written, after its last byte, so a broken 
 
 from __future__ import annotations
 
-import fcntl
 import os
-import select
 import uuid
 from collections.abc import Callable, Sequence
 
+from .direct_io import receive_into_file
+
 COPY_BLOCK = 8 * 1024 * 1024
-PIPE_SIZE = 1024 * 1024
 _MAX_IOV = 512  # below IOV_MAX (1024 on Linux)
 
 
@@ -66,38 +65,14 @@ class Sink:
             raise FileStoreError(f"More bytes than the declared {self.expected}")
         self.size += _pwrite_all(self._fd, buffers, self._offset + self.size)
 
-    def splice_from(self, sock_fd: int, length: int, timeout: float) -> None:
-        """Move ``length`` bytes from a (non-blocking) socket into the file inside the kernel (``os.splice``
-        through a pipe): no copy through Python. ConnectionError if the peer stops early, TimeoutError if
-        it goes quiet for ``timeout`` seconds."""
+    def receive_from(self, sock_fd: int, length: int, timeout: float) -> None:
+        """Take ``length`` bytes from a (non-blocking) socket (``direct_io.receive_into_file``: no page cache,
+        no per-chunk Python). ConnectionError if the peer stops early, TimeoutError if it goes quiet for
+        ``timeout`` seconds."""
         if self.expected is not None and self.size + length > self.expected:
             raise FileStoreError(f"More bytes than the declared {self.expected}")
-        r, w = os.pipe()
-        try:
-            try:
-                fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
-            except OSError:
-                pass  # the default pipe size (64 KiB) only means more calls
-            poller = select.poll()
-            poller.register(sock_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-            left = length
-            while left:
-                try:
-                    moved = os.splice(sock_fd, w, min(left, PIPE_SIZE), flags=os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK)
-                except BlockingIOError:
-                    if not poller.poll(timeout * 1000):
-                        raise TimeoutError(f"no body bytes for {timeout}s") from None
-                    continue
-                if moved == 0:
-                    raise ConnectionError(f"the client closed the connection {left} bytes short")
-                while moved:
-                    n = os.splice(r, self._fd, moved, offset_dst=self._offset + self.size)
-                    self.size += n
-                    moved -= n
-                    left -= n
-        finally:
-            os.close(r)
-            os.close(w)
+        receive_into_file(sock_fd, self._fd, self._offset + self.size, length, timeout)
+        self.size += length
 
     def commit(self) -> int:
         """Publish what was written; FileStoreError (and nothing published) if it is short of ``expected``."""

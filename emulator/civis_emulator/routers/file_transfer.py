@@ -5,13 +5,14 @@
 * ``PUT /_emulator/presigned/parts/{id}/{n}``: one part of a multipart upload;
 * ``GET /_emulator/presigned/files/{id}``: the file's bytes.
 
-A part's body goes from the socket to its place in the assembled file inside the kernel
-(``Sink.splice_from``) when the server exposes the connection's socket (uvicorn does): uvicorn's own
-path hands a body over 64-256 KiB at a time through the event loop, which held uploads to a fraction of
-what the loopback carries. The parser then never saw those bytes, so that response closes the
-connection. Otherwise (and for the form POST) bodies are read on the event loop and handed to a worker
-thread in blocks of up to 4 MiB, one ``pwritev`` each while the next block arrives. Parts go straight
-to their place in the assembled file (``file_writes.py``), so no byte is copied twice.
+A part's body goes from the socket to its place in the assembled file on a data-plane thread
+(``Sink.receive_from``: a reused buffer, ``O_DIRECT`` writes, see ``direct_io.py``) when the server
+exposes the connection's socket (uvicorn does): uvicorn's own path hands a body over 64-256 KiB at a
+time through the event loop, which held uploads to a fraction of what the loopback carries, and the page
+cache costs a fresh page of memory per 4 KiB stored. The parser then never saw those bytes, so that
+response closes the connection. Otherwise (and for the form POST) bodies are read on the event loop and
+handed to a worker thread in blocks of up to 4 MiB, one ``pwritev`` each while the next block arrives.
+Parts go straight to their place in the assembled file (``file_writes.py``), so no byte is copied twice.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ async def _splice_body(request: Request, sink: Sink, declared: int, transport: A
             await loop.run_in_executor(_DISK, sink.write, message["body"])
         left = declared - len(message.get("body", b""))
         if more and left > 0:
-            await loop.run_in_executor(_DISK, sink.splice_from, fd, left, BODY_TIMEOUT)
+            await loop.run_in_executor(_DISK, sink.receive_from, fd, left, BODY_TIMEOUT)
     except BaseException:
         transport.close()
         raise

@@ -11,6 +11,7 @@ loop writes through the page cache.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import mmap
 import os
@@ -101,7 +102,13 @@ def receive_into_file(sock_fd: int, file_fd: int, offset: int, length: int, time
                 _read_exactly(sock_fd, chunk, poller, timeout)
                 aligned = take - take % ALIGN if direct and not head else 0
                 if aligned:
-                    _pwrite(file_fd, chunk[:aligned], offset)
+                    try:
+                        _pwrite(file_fd, chunk[:aligned], offset)
+                    except OSError as exc:  # accepted by fcntl, refused at write: from here on, the page cache
+                        if exc.errno != errno.EINVAL:
+                            raise
+                        direct = _set_direct(file_fd, False)
+                        _pwrite(file_fd, chunk[:aligned], offset)
                 if aligned < take:
                     if direct:
                         _set_direct(file_fd, False)

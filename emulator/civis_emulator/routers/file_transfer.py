@@ -90,7 +90,7 @@ def _socket_of(request: Request) -> tuple[Any, int] | None:
     connections through the same door)."""
     transport = getattr(getattr(request.receive, "__self__", None), "transport", None)
     sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is None or not hasattr(os, "splice"):
+    if sock is None or not hasattr(os, "readv"):
         return None
     return transport, sock.fileno()
 

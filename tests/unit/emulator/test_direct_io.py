@@ -111,3 +111,20 @@ def test_a_peer_that_goes_quiet_is_a_timeout(pair, tmp_path):
     client.sendall(b"x" * 10)  # and then nothing, with the connection left open
     with pytest.raises(TimeoutError, match="no body bytes"):
         _receive(server, str(tmp_path / "f"), 0, b"\0" * 20, timeout=0.2)
+
+
+def test_direct_writes_refused_at_write_time_fall_back_to_the_page_cache(pair, tmp_path, monkeypatch):
+    server, client = pair
+    real_pwrite = os.pwrite
+
+    def refuse_direct(fd: int, data, offset: int) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0):
+            raise OSError(22, "Invalid argument")
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(direct_io.os, "pwrite", refuse_direct)
+    data = os.urandom(BUFFER_SIZE + ALIGN + 9)
+    sender = _send_in_background(client, data)
+    _receive(server, str(tmp_path / "f"), 0, data)
+    sender.join(10)
+    assert (tmp_path / "f").read_bytes() == data

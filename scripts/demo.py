@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -34,6 +35,12 @@ def show_runs(base_url: str, api_key: str) -> None:
                 print(f"      | {line.get('message')}")
 
 
+def summarise_dag_run(line: str) -> str:
+    """``DagRun Finished: dag_id=..., state=success, run_duration=25.5``: the fields a reader looks for."""
+    fields = dict(re.findall(r"(dag_id|state|run_duration)=([^,\s]+)", line))
+    return "DagRun Finished: " + ", ".join(f"{k}={v}" for k, v in fields.items())
+
+
 def main() -> int:
     from airflow_civis.testing import run_dag_test
     from civis_emulator.server import start_emulator_process, stop_emulator_process
@@ -51,7 +58,9 @@ def main() -> int:
                     base_url=base_url, api_key=api_key,
                 )
                 for line in result.output.splitlines():
-                    if "[DAG TEST]" in line or "DagRun Finished" in line or "[civis " in line or "ERROR" in line:
+                    if "DagRun Finished" in line:  # a long line; its state is near the end
+                        print("  " + summarise_dag_run(line))
+                    elif "[DAG TEST]" in line or "[civis " in line or "ERROR" in line:
                         print("  " + line.strip()[:300])
                 status = "succeeded" if result.succeeded else f"FAILED (exit {result.returncode})"
                 print(f"=== {dag_id}: {status} in {result.seconds:.1f}s")

@@ -57,8 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     api_key = args.api_key or os.environ.get("CIVIS_API_KEY")
     if not api_key:
         parser.error("an API key is required: --api-key or CIVIS_API_KEY")
+    try:
+        sock = bind_socket(args.port)
+    except OSError as exc:  # most often the port is taken, e.g. by an emulator left running
+        parser.error(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): stop what holds it, "
+                     "or pick another --port (0 picks a free one)")
     app = build_app(api_key, args.data_dir, args.max_run_workers, pessimistic=args.pessimistic)
-    sock = bind_socket(args.port)
     base_url = f"http://{HOST}:{sock.getsockname()[1]}"
     server = _Server(uvicorn_config(app), base_url)
     try:

@@ -36,3 +36,18 @@ def test_process_restart_keeps_state(tmp_path):
     finally:
         stop_emulator_process(proc)
     assert proc.poll() is not None
+
+
+def test_a_taken_port_gets_a_clear_error_not_a_traceback(capsys):
+    from civis_emulator.cli import main
+
+    with EmulatorServer(api_key=KEY) as s:
+        try:
+            main(["--port", str(s.port), "--api-key", KEY])
+        except SystemExit as exit_:
+            assert exit_.code == 2
+        else:
+            raise AssertionError("a second emulator on a taken port must not start")
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{s.port}" in err and "another --port" in err
+    assert "Traceback" not in err

@@ -13,6 +13,7 @@ import tempfile
 from .. import databases
 from ..runs import RunContext, RunFailed, register_runner
 from ..warehouse import WarehouseError
+from ..warehouse.charsets import NotUtf8Error
 from .data import _DELIMITERS, _json_output
 
 IMPORT = "JobTypes::Import"
@@ -98,6 +99,10 @@ def _run_sync(ctx: RunContext, sync: dict) -> dict:
         result = wh.import_csv(paths, target[0], target[1], if_exists=mode, header=header, delimiter=delimiter,
                                column_types=columns or None, primary_keys=keys, last_modified_keys=last,
                                max_errors=options.get("maxErrors"), escaped=bool(options.get("escaped")))
+    except NotUtf8Error as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise RunFailed(f"Sync {sync['id']}: {what} is not valid UTF-8{where}: imports load UTF-8 text only; "
+                        "convert it first (POST /files/preprocess/csv)") from None
     except WarehouseError as exc:
         raise RunFailed(f"Sync {sync['id']}: {exc}") from None
     finally:

@@ -181,3 +181,19 @@ def test_a_gzipped_latin1_csv_from_civis_files_is_converted_and_stays_gzipped(ap
     job = CivisHook().call("GET", f"/imports/files/csv/{result['job_id']}")
     assert job["compression"] == "gzip" and job["source"]["fileIds"] != [file_id]  # the cleaned copy
     assert names(api, table) == ["plain", "caf\u00e9", "na\u00efve EUR"]
+
+
+def test_a_generic_import_of_a_file_that_is_not_utf8_fails_naming_the_file(api, tmp_path):
+    file_id = upload(tmp_path, ENCODINGS["cp1252"](TEXT), "cp1252.csv")
+    host = {"remoteHostId": 1, "credentialId": 1}
+    imp = api.post("/imports", json={"name": "auto", "syncType": "AutoImport", "isOutbound": False,
+                                     "source": host, "destination": host}).json()["id"]
+    table = table_name().split(".")
+    api.post(f"/imports/{imp}/syncs", json={"source": {"file": {"id": file_id}}, "destination": {
+        "databaseTable": {"schema": table[0], "table": table[1]}}}).raise_for_status()
+    run_id = api.post(f"/imports/{imp}/runs").json()["runId"]
+    deadline = time.monotonic() + 30
+    while (run := api.get(f"/jobs/{imp}/runs/{run_id}").json())["state"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, run
+        time.sleep(0.05)
+    assert run["state"] == "failed" and f"file {file_id} is not valid UTF-8 at line 2" in run["error"], run

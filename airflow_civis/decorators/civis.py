@@ -21,12 +21,10 @@ from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.files import CivisFileTransfer
 from airflow_civis.job_resources import JobResourcesMixin
 from airflow_civis.operators.base import CivisRunOperatorBase
+from airflow_civis.operators.scripts import DEFAULT_CONTAINER_IMAGE, DEFAULT_CONTAINER_RESOURCES
 from airflow_civis.runs import RunRef
 from airflow_civis.validation import check_bool, check_choice
 
-#: The platform's defaults for a container (``CivisRunScriptOperator`` uses the same).
-DEFAULT_IMAGE = "civisanalytics/datascience-python"
-DEFAULT_CPU, DEFAULT_MEMORY = 1000, 1024
 RESULT_FILES = {f"{RESULT_NAME}.json": "json", f"{RESULT_NAME}.pickle": "cloudpickle"}
 
 
@@ -81,7 +79,7 @@ class CivisDecoratedOperator(DecoratedOperator, JobResourcesMixin, CivisRunOpera
         self.requirements = self._check_requirements(requirements)
         if image is not None and (not isinstance(image, str) or not image.strip()):
             raise ValueError(f"Task {self.task_id!r}: image must be a Docker image name such as "
-                             f"'{DEFAULT_IMAGE}:8.0.0', got {image!r}")
+                             f"'{DEFAULT_CONTAINER_IMAGE}:8.0.0', got {image!r}")
         self.image = image
         self.hidden = check_bool("hidden", hidden, self.task_id)
         if self.serializer == "json":
@@ -118,7 +116,8 @@ class CivisDecoratedOperator(DecoratedOperator, JobResourcesMixin, CivisRunOpera
     def _resources(self) -> dict[str, Any] | None:
         if self.script_kind == "python3" and self.cpu is None and self.memory is None and self.disk_space is None:
             return None  # the platform's default for python3 scripts
-        resources: dict[str, Any] = {"cpu": self.cpu or DEFAULT_CPU, "memory": self.memory or DEFAULT_MEMORY}
+        resources: dict[str, Any] = {"cpu": self.cpu or DEFAULT_CONTAINER_RESOURCES["cpu"],
+                                     "memory": self.memory or DEFAULT_CONTAINER_RESOURCES["memory"]}
         if self.disk_space is not None:
             resources["diskSpace"] = self.disk_space
         return resources

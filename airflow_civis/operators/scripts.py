@@ -18,9 +18,12 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "containers": ("dockerCommand",),
     "custom": ("fromTemplateId",),
 }
-CONTAINER_DEFAULTS = {
-    "dockerImageName": "civisanalytics/datascience-python",
-    "requiredResources": {"cpu": 1000, "memory": 1024, "diskSpace": 1.0},
+#: The platform's defaults for a container script (``@task.civis`` uses the same).
+DEFAULT_CONTAINER_IMAGE = "civisanalytics/datascience-python"
+DEFAULT_CONTAINER_RESOURCES: dict[str, int | float] = {"cpu": 1000, "memory": 1024, "diskSpace": 1.0}
+CONTAINER_DEFAULTS: dict[str, Any] = {
+    "dockerImageName": DEFAULT_CONTAINER_IMAGE,
+    "requiredResources": DEFAULT_CONTAINER_RESOURCES,
 }
 
 

@@ -169,6 +169,15 @@ OTHER_RULES: list[tuple[str, str, str, str]] = [
     ('"hidden: If specified to be true, returns hidden items. Defaults to false"', "hidden jobs left out of lists "
      "unless hidden=true", "routers/jobs.py, routers/scripts.py (colleagues)",
      "tests/integration/triggers/test_job_list_semantics.py::test_hidden_jobs_are_listed_only_when_asked_for"),
+    ('forceCharacterSetConversion: "If false, the character set conversion will only run if the detected '
+     'character set is not compatible with UTF-8"', "a file in another character set (Latin-1, cp1252, UTF-16) is "
+     "converted either way; only a forced conversion rewrites UTF-8 (dropping its BOM) and discards what cannot be "
+     "converted", "warehouse/charsets.py", "tests/integration/data_movement/test_csv_encoding.py::"
+     "test_preprocess_converts_a_file_in_another_character_set_either_way"),
+    ("a CSV import of a file that is not valid UTF-8 (the reason preprocessing converts)", "the run fails, whatever "
+     "maxErrors says, naming the Civis file, the line and the fix (preprocess with forceCharacterSetConversion); "
+     "nothing is loaded", "warehouse/importing.py", "tests/integration/data_movement/test_csv_encoding.py::"
+     "test_an_import_of_a_file_that_is_not_utf8_fails_naming_the_fix"),
     ("order_dir desc on a field some items lack (never-run jobs)", "NULLs sort first descending, last ascending, as "
      "PostgreSQL orders", "common.py (colleague)", "tests/integration/triggers/test_job_list_semantics.py::"
      "test_never_run_jobs_sort_first_descending_and_last_ascending_as_postgresql_does"),

@@ -94,16 +94,23 @@ def test_retry_reattaches_to_the_run_an_earlier_try_started(civis_conn):
     assert len(hook.call("GET", f"/scripts/python3/{first.job_id}/runs")) == 1
 
 
+def published_run(ctx: dict) -> RunRef:
+    """The run the task started, as it told XCom before waiting."""
+    return RunRef("python3", ctx["ti"].xcom["job_id"], ctx["ti"].xcom["run_id"])
+
+
 def test_timeout_cancels_the_run(civis_conn):
     op = python_op("import time\ntime.sleep(30)", deferrable=False, timeout=0.5)
+    ctx = make_context()
     with pytest.raises(CivisRunTimeoutError, match="timeout=0.5"):
-        op.execute(make_context())
-    assert wait_for_state(CivisHook(), op._active_run, "cancelled")["state"] == "cancelled"
+        op.execute(ctx)
+    assert wait_for_state(CivisHook(), published_run(ctx), "cancelled")["state"] == "cancelled"
 
 
 def test_on_kill_cancels(civis_conn):
     op = python_op("import time\ntime.sleep(30)", deferrable=True)
+    ctx = make_context()
     with pytest.raises(TaskDeferred):
-        op.execute(make_context())
+        op.execute(ctx)
     op.on_kill()
-    assert wait_for_state(CivisHook(), op._active_run, "cancelled")["state"] == "cancelled"
+    assert wait_for_state(CivisHook(), published_run(ctx), "cancelled")["state"] == "cancelled"

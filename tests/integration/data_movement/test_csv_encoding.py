@@ -14,9 +14,7 @@ import requests
 
 from airflow_civis.exceptions import CivisRunError
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.hooks.files import CivisFileTransfer
 from airflow_civis.operators import CivisImportCsvOperator, CivisQueryOperator
-from tests.conftest import API_KEY
 from tests.helpers import make_context
 
 DB = "Civis Emulator Warehouse"
@@ -32,39 +30,6 @@ ENCODINGS = {
 
 def table_name() -> str:
     return f"scratch.enc_{uuid.uuid4().hex[:10]}"
-
-
-class Api:
-    """Raw HTTP to the emulator, to see what a client sees."""
-
-    def __init__(self, server):
-        self.base, self.session = server.base_url, requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {API_KEY}"
-
-    def __getattr__(self, method):
-        return lambda path, **kw: self.session.request(method.upper(), self.base + path, timeout=30, **kw)
-
-
-@pytest.fixture
-def api(civis_conn):
-    return Api(civis_conn)
-
-
-def upload(tmp_path, data: bytes, name: str = "in.csv") -> int:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return CivisFileTransfer(CivisHook()).upload(str(path), name)
-
-
-def run_job(api, job_id: int, deadline_s: float = 30) -> dict:
-    run = api.post(f"/jobs/{job_id}/runs").json()
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        got = api.get(f"/jobs/{job_id}/runs/{run['id']}").json()
-        if got["state"] in ("succeeded", "failed", "cancelled"):
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"run {run['id']} of job {job_id} did not finish")
 
 
 def existing_table(tmp_path) -> str:
@@ -90,14 +55,14 @@ def names(api, table: str) -> list[str]:
 @pytest.mark.parametrize("max_errors", [None, 5])
 def test_an_import_of_a_file_that_is_not_utf8_fails_naming_the_fix(api, tmp_path, max_errors):
     table = existing_table(tmp_path)
-    file_id = upload(tmp_path, ENCODINGS["latin-1"](TEXT), "latin1.csv")
+    file_id = api.upload(tmp_path, ENCODINGS["latin-1"](TEXT), "latin1.csv")
     schema, name = table.split(".")
     body = {"source": {"fileIds": [file_id]}, "firstRowIsHeader": True, "existingTableRows": "append",
             "destination": {"schema": schema, "table": name, "remoteHostId": 1, "credentialId": 1},
             **({"maxErrors": max_errors} if max_errors is not None else {})}
     created = api.post("/imports/files/csv", json=body)
     assert created.status_code == 201, created.text
-    run = run_job(api, created.json()["id"])
+    run = api.run_job(created.json()["id"])
     assert run["state"] == "failed", run
     for needle in ("latin1.csv", "not valid UTF-8", "line 2", "forceCharacterSetConversion"):
         assert needle in run["error"], run["error"]
@@ -111,7 +76,7 @@ def test_an_import_of_a_file_that_is_not_utf8_fails_naming_the_fix(api, tmp_path
 def preprocess(api, file_id: int, force: bool) -> bytes:
     job = api.post("/files/preprocess/csv", json={"fileId": file_id, "inPlace": False,
                                                   "forceCharacterSetConversion": force}).json()
-    run = run_job(api, job["id"])
+    run = api.run_job(job["id"])
     assert run["state"] == "succeeded", run
     outputs = api.get(f"/jobs/{job['id']}/runs/{run['id']}/outputs").json()
     meta = api.get(f"/files/{outputs[0]['objectId']}").json()
@@ -125,12 +90,12 @@ def test_preprocess_converts_a_file_in_another_character_set_either_way(api, tmp
     is not compatible with UTF-8."""
     data = ENCODINGS[encoding](TEXT)
     expected = data.decode("utf-16") if encoding == "utf-16" else data.decode("cp1252")
-    assert preprocess(api, upload(tmp_path, data), force).decode("utf-8") == expected
+    assert preprocess(api, api.upload(tmp_path, data), force).decode("utf-8") == expected
 
 
 def test_preprocess_leaves_utf8_alone_unless_forced_which_drops_the_bom(api, tmp_path):
     data = ENCODINGS["utf-8 with BOM"](TEXT)
-    file_id = upload(tmp_path, data)
+    file_id = api.upload(tmp_path, data)
     assert preprocess(api, file_id, force=False) == data
     assert preprocess(api, file_id, force=True) == TEXT.encode("utf-8")
 
@@ -175,7 +140,7 @@ def test_a_failed_conversion_names_the_file(api, tmp_path):
 
 def test_a_gzipped_latin1_csv_from_civis_files_is_converted_and_stays_gzipped(api, tmp_path):
     table = existing_table(tmp_path)
-    file_id = upload(tmp_path, gzip.compress(ENCODINGS["latin-1"](TEXT)), "more.csv.gz")
+    file_id = api.upload(tmp_path, gzip.compress(ENCODINGS["latin-1"](TEXT)), "more.csv.gz")
     result = CivisImportCsvOperator(task_id="append", table=table, database=DB, file_ids=[file_id],
                                     if_exists="append", compression="gzip", **RUN).execute(make_context())
     job = CivisHook().call("GET", f"/imports/files/csv/{result['job_id']}")
@@ -184,7 +149,7 @@ def test_a_gzipped_latin1_csv_from_civis_files_is_converted_and_stays_gzipped(ap
 
 
 def test_a_generic_import_of_a_file_that_is_not_utf8_fails_naming_the_file(api, tmp_path):
-    file_id = upload(tmp_path, ENCODINGS["cp1252"](TEXT), "cp1252.csv")
+    file_id = api.upload(tmp_path, ENCODINGS["cp1252"](TEXT), "cp1252.csv")
     host = {"remoteHostId": 1, "credentialId": 1}
     imp = api.post("/imports", json={"name": "auto", "syncType": "AutoImport", "isOutbound": False,
                                      "source": host, "destination": host}).json()["id"]

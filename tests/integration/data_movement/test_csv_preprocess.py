@@ -4,16 +4,13 @@ implements ``/files/preprocess/csv``; the operator preprocesses like civis-pytho
 from __future__ import annotations
 
 import gzip
-import time
 import uuid
 
 import pytest
 import requests
 
 from airflow_civis.hooks.civis import CivisHook
-from airflow_civis.hooks.files import CivisFileTransfer
 from airflow_civis.operators import CivisImportCsvOperator, CivisQueryOperator
-from tests.conftest import API_KEY
 from tests.helpers import make_context
 
 DB = "Civis Emulator Warehouse"
@@ -23,39 +20,6 @@ CSV = "id,name,score\n1,alpha,1.5\n2,beta,2.25\n3,gamma,\n"
 
 def table_name() -> str:
     return f"scratch.t_{uuid.uuid4().hex[:10]}"
-
-
-class Api:
-    """Raw HTTP to the emulator, to see status codes and error bodies as a client would."""
-
-    def __init__(self, server):
-        self.base, self.session = server.base_url, requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {API_KEY}"
-
-    def __getattr__(self, method):
-        return lambda path, **kw: self.session.request(method.upper(), self.base + path, timeout=30, **kw)
-
-
-@pytest.fixture
-def api(civis_conn):
-    return Api(civis_conn)
-
-
-def upload(tmp_path, data: bytes, name: str = "in.csv") -> int:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return CivisFileTransfer(CivisHook()).upload(str(path), name)
-
-
-def run_job(api, job_id: int, deadline_s: float = 30) -> dict:
-    run = api.post(f"/jobs/{job_id}/runs").json()
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        got = api.get(f"/jobs/{job_id}/runs/{run['id']}").json()
-        if got["state"] in ("succeeded", "failed", "cancelled"):
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"run {run['id']} of job {job_id} did not finish")
 
 
 def import_body(file_id: int, table: str, **extra) -> dict:
@@ -74,7 +38,7 @@ def assert_api_error(resp, status: int, *needles: str) -> None:
 
 # -- the emulator: the spec's tableColumns rule ---------------------------------------------------------
 def test_import_into_a_new_or_dropped_table_needs_typed_table_columns(api, tmp_path):
-    file_id = upload(tmp_path, CSV.encode())
+    file_id = api.upload(tmp_path, CSV.encode())
     table = table_name()
     # The old request shape (no columns, the emulator guessed the types) is rejected, naming the field.
     assert_api_error(api.post("/imports/files/csv", json=import_body(file_id, table)), 400,
@@ -86,7 +50,7 @@ def test_import_into_a_new_or_dropped_table_needs_typed_table_columns(api, tmp_p
              {"name": "score", "sqlType": "DOUBLE PRECISION"}]
     created = api.post("/imports/files/csv", json=import_body(file_id, table, tableColumns=typed))
     assert created.status_code == 201
-    assert run_job(api, created.json()["id"])["state"] == "succeeded"
+    assert api.run_job(created.json()["id"])["state"] == "succeeded"
     # The table exists now: appending needs neither columns nor types, dropping needs both again.
     assert api.post("/imports/files/csv", json=import_body(file_id, table, existingTableRows="append",
                                                            tableColumns=untyped)).status_code == 201
@@ -101,20 +65,20 @@ def test_import_into_a_new_or_dropped_table_needs_typed_table_columns(api, tmp_p
 
 
 def test_the_run_checks_again_when_the_table_is_gone(api, tmp_path):
-    file_id = upload(tmp_path, CSV.encode())
+    file_id = api.upload(tmp_path, CSV.encode())
     table = table_name()
     CivisImportCsvOperator(task_id="first", table=table, database=DB, file_ids=[file_id], **RUN).execute(
         make_context())
     append = api.post("/imports/files/csv", json=import_body(file_id, table, existingTableRows="append"))
     assert append.status_code == 201
     CivisQueryOperator(task_id="drop", sql=f"DROP TABLE {table}", database=DB, **RUN).execute(make_context())
-    run = run_job(api, append.json()["id"])
+    run = api.run_job(append.json()["id"])
     assert run["state"] == "failed" and "tableColumns is required" in run["error"]
 
 
 # -- the emulator: /files/preprocess/csv --------------------------------------------------------------
 def test_preprocess_detects_into_a_new_file(api, tmp_path):
-    file_id = upload(tmp_path, gzip.compress(b"id|city|when\n1|Paris|2024-01-02\n2|Lyon|2024-02-03\n"), "x.bin")
+    file_id = api.upload(tmp_path, gzip.compress(b"id|city|when\n1|Paris|2024-01-02\n2|Lyon|2024-02-03\n"), "x.bin")
     created = api.post("/files/preprocess/csv", json={"fileId": file_id, "inPlace": False,
                                                       "detectTableColumns": True, "hidden": True})
     assert created.status_code == 201
@@ -123,7 +87,7 @@ def test_preprocess_detects_into_a_new_file(api, tmp_path):
                    "forceCharacterSetConversion": False, "includeHeader": None, "columnDelimiter": None,
                    "hidden": True}
     assert api.get(f"/files/preprocess/csv/{job['id']}").json() == job
-    run = run_job(api, job["id"])
+    run = api.run_job(job["id"])
     assert run["state"] == "succeeded"
     outputs = api.get(f"/jobs/{job['id']}/runs/{run['id']}/outputs").json()
     assert [o["objectType"] for o in outputs] == ["File"] and outputs[0]["objectId"] != file_id
@@ -134,11 +98,11 @@ def test_preprocess_detects_into_a_new_file(api, tmp_path):
 
 
 def test_preprocess_converts_to_utf8_in_place_and_takes_stated_settings(api, tmp_path):
-    file_id = upload(tmp_path, "name\tcity\nJos\u00e9\tS\u00e3o Paulo\n".encode("cp1252"))
+    file_id = api.upload(tmp_path, "name\tcity\nJos\u00e9\tS\u00e3o Paulo\n".encode("cp1252"))
     job = api.post("/files/preprocess/csv", json={"fileId": file_id, "includeHeader": False,
                                                   "columnDelimiter": "tab"}).json()
     assert job["inPlace"] is True and job["detectTableColumns"] is False
-    assert run_job(api, job["id"])["state"] == "succeeded"
+    assert api.run_job(job["id"])["state"] == "succeeded"
     meta = api.get(f"/files/{file_id}").json()
     assert meta["detectedInfo"] == {"includeHeader": False, "columnDelimiter": "tab", "compression": "none",
                                     "tableColumns": []}
@@ -147,7 +111,7 @@ def test_preprocess_converts_to_utf8_in_place_and_takes_stated_settings(api, tmp
 
 
 def test_preprocess_requests_are_checked_and_updatable(api, tmp_path):
-    file_id = upload(tmp_path, CSV.encode())
+    file_id = api.upload(tmp_path, CSV.encode())
     assert_api_error(api.post("/files/preprocess/csv", json={"fileId": file_id, "columnDelimiter": "semicolon"}),
                      400, "columnDelimiter")
     assert_api_error(api.post("/files/preprocess/csv", json={}), 400, "file_id")
@@ -159,8 +123,8 @@ def test_preprocess_requests_are_checked_and_updatable(api, tmp_path):
     assert_api_error(api.put(f"/files/preprocess/csv/{job['id']}", json={"inPlace": False}), 400, "file_id")
     put = api.put(f"/files/preprocess/csv/{job['id']}", json={"fileId": file_id, "inPlace": False})
     assert put.status_code == 200 and put.json()["detectTableColumns"] is False  # PUT replaces everything
-    empty = upload(tmp_path, b"", "empty.csv")
-    failed = run_job(api, api.post("/files/preprocess/csv", json={"fileId": empty}).json()["id"])
+    empty = api.upload(tmp_path, b"", "empty.csv")
+    failed = api.run_job(api.post("/files/preprocess/csv", json={"fileId": empty}).json()["id"])
     assert failed["state"] == "failed" and "empty" in failed["error"]
 
 
@@ -187,8 +151,8 @@ def test_operator_completes_partial_column_types_from_detection(civis_conn, tmp_
     assert result["rows_loaded"] == 3
 
 
-def test_operator_takes_compression_from_preprocessing(civis_conn, tmp_path):
-    file_id = upload(tmp_path, gzip.compress(CSV.encode()), "no_extension")
+def test_operator_takes_compression_from_preprocessing(api, tmp_path):
+    file_id = api.upload(tmp_path, gzip.compress(CSV.encode()), "no_extension")
     table = table_name()
     result = CivisImportCsvOperator(task_id="imp", table=table, database=DB, file_ids=str(file_id),
                                     **RUN).execute(make_context())
@@ -206,8 +170,8 @@ def test_operator_names_a_column_count_mismatch(civis_conn, tmp_path):
         op.execute(make_context())
 
 
-def test_operator_refuses_a_stated_compression_the_files_do_not_have(civis_conn, tmp_path):
-    file_id = upload(tmp_path, CSV.encode(), "plain.csv")
+def test_operator_refuses_a_stated_compression_the_files_do_not_have(api, tmp_path):
+    file_id = api.upload(tmp_path, CSV.encode(), "plain.csv")
     op = CivisImportCsvOperator(task_id="comp", table=table_name(), database=DB, file_ids=[file_id],
                                 compression="gzip", **RUN)
     with pytest.raises(ValueError, match="'comp'.*compression is 'gzip' but the file.* are 'none'"):

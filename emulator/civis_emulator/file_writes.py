@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Sequence
 
-from .direct_io import receive_into_file
+from .socket_to_file import RECEIVERS
 
 COPY_BLOCK = 8 * 1024 * 1024
 _MAX_IOV = 512  # below IOV_MAX (1024 on Linux)
@@ -65,13 +65,13 @@ class Sink:
             raise FileStoreError(f"More bytes than the declared {self.expected}")
         self.size += _pwrite_all(self._fd, buffers, self._offset + self.size)
 
-    def receive_from(self, sock_fd: int, length: int, timeout: float) -> None:
-        """Take ``length`` bytes from a (non-blocking) socket (``direct_io.receive_into_file``: no page cache,
-        no per-chunk Python). ConnectionError if the peer stops early, TimeoutError if it goes quiet for
-        ``timeout`` seconds."""
+    def receive_from(self, sock_fd: int, length: int, timeout: float, mode: str = "direct") -> None:
+        """Take ``length`` bytes from a (non-blocking) socket, ``mode`` ``cache`` or ``direct``
+        (``socket_to_file.py``: no per-chunk Python either way). ConnectionError if the peer stops early,
+        TimeoutError if it goes quiet for ``timeout`` seconds."""
         if self.expected is not None and self.size + length > self.expected:
             raise FileStoreError(f"More bytes than the declared {self.expected}")
-        receive_into_file(sock_fd, self._fd, self._offset + self.size, length, timeout)
+        RECEIVERS[mode](sock_fd, self._fd, self._offset + self.size, length, timeout)
         self.size += length
 
     def commit(self) -> int:

@@ -6,11 +6,11 @@
 * ``GET /_emulator/presigned/files/{id}``: the file's bytes.
 
 A part's body goes from the socket to its place in the assembled file on a data-plane thread
-(``Sink.receive_from``: a reused buffer, ``O_DIRECT`` writes, see ``direct_io.py``) when the server
-exposes the connection's socket (uvicorn does): uvicorn's own path hands a body over 64-256 KiB at a
-time through the event loop, which held uploads to a fraction of what the loopback carries, and the page
-cache costs a fresh page of memory per 4 KiB stored. The parser then never saw those bytes, so that
-response closes the connection. Otherwise (and for the form POST) bodies are read on the event loop and
+(``Sink.receive_from``: spliced into the page cache or written ``O_DIRECT`` from a reused buffer, whichever
+has been faster lately, see ``socket_to_file.py``) when the server exposes the connection's socket (uvicorn
+does): uvicorn's own path hands a body over 64-256 KiB at a time through the event loop, which held uploads
+to a fraction of what the loopback carries. The parser then never saw those bytes, so that response closes
+the connection. Otherwise (and for the form POST) bodies are read on the event loop and
 handed to a worker thread in blocks of up to 4 MiB, one ``pwritev`` each while the next block arrives.
 Parts go straight to their place in the assembled file (``file_writes.py``), so no byte is copied twice.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,6 +30,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from .. import presign
 from ..errors import ApiError, bad_request, not_found
 from ..file_writes import FileNotFound, FileStoreError, Sink
+from ..socket_to_file import ModeChooser
 from . import emulator
 
 router = APIRouter(prefix=presign.PRESIGNED_PREFIX.rstrip("/"))
@@ -95,7 +97,10 @@ def _socket_of(request: Request) -> tuple[Any, int] | None:
     return transport, sock.fileno()
 
 
-async def _splice_body(request: Request, sink: Sink, declared: int, transport: Any, fd: int) -> None:
+_MODES = ModeChooser()
+
+
+async def _socket_body(request: Request, sink: Sink, declared: int, transport: Any, fd: int) -> None:
     """What the server has read already through ASGI, the rest straight from the socket."""
     loop = asyncio.get_running_loop()
     message = await request.receive()
@@ -109,7 +114,9 @@ async def _splice_body(request: Request, sink: Sink, declared: int, transport: A
             await loop.run_in_executor(_DISK, sink.write, message["body"])
         left = declared - len(message.get("body", b""))
         if more and left > 0:
-            await loop.run_in_executor(_DISK, sink.receive_from, fd, left, BODY_TIMEOUT)
+            mode, started = _MODES.pick(), time.perf_counter()
+            await loop.run_in_executor(_DISK, sink.receive_from, fd, left, BODY_TIMEOUT, mode)
+            _MODES.record(mode, left, time.perf_counter() - started)
     except BaseException:
         transport.close()
         raise
@@ -141,7 +148,7 @@ async def put_part(request: Request, file_id: int, part_num: int):
     try:
         if direct is not None:
             headers["Connection"] = "close"
-            await _splice_body(request, sink, declared, *direct)  # type: ignore[arg-type]
+            await _socket_body(request, sink, declared, *direct)  # type: ignore[arg-type]
             await asyncio.get_running_loop().run_in_executor(_DISK, sink.commit)
         else:
             writer = BlockWriter(sink)

@@ -1,5 +1,6 @@
-"""A body from a socket into its place in a file: every byte lands where it belongs, aligned stretches go
-around the page cache (``O_DIRECT``), and a peer that stops early or goes quiet is an error."""
+"""A body from a socket into its place in a file: every byte lands where it belongs either way (spliced into
+the page cache, or aligned stretches written around it with ``O_DIRECT``), a peer that stops early or goes
+quiet is an error, and each part goes the way that has been faster lately."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import threading
 
 import pytest
 
-from civis_emulator import direct_io
-from civis_emulator.direct_io import ALIGN, BUFFER_SIZE, receive_into_file
+from civis_emulator import socket_to_file
+from civis_emulator.socket_to_file import ALIGN, BUFFER_SIZE, ModeChooser, receive_direct, receive_spliced
 
 
 def _send_in_background(sock: socket.socket, data: bytes, close: bool = True) -> threading.Thread:
@@ -36,22 +37,24 @@ def pair():
     client.close()
 
 
-def _receive(server: socket.socket, path: str, offset: int, data: bytes, timeout: float = 10.0) -> None:
+def _receive(server: socket.socket, path: str, offset: int, data: bytes, timeout: float = 10.0,
+             receive=receive_direct) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
-        receive_into_file(server.fileno(), fd, offset, len(data), timeout)
+        receive(server.fileno(), fd, offset, len(data), timeout)
     finally:
         os.close(fd)
 
 
-def test_a_body_at_an_unaligned_offset_lands_whole_and_nothing_else_moves(pair, tmp_path):
+@pytest.mark.parametrize("receive", [receive_direct, receive_spliced], ids=["direct", "cache"])
+def test_a_body_at_an_unaligned_offset_lands_whole_and_nothing_else_moves(pair, tmp_path, receive):
     server, client = pair
     path = str(tmp_path / "assembly")
     with open(path, "wb") as fh:
         fh.write(b"k" * 5000)  # bytes before the part, partly inside the page it starts in
     data = os.urandom(BUFFER_SIZE + 3 * ALIGN + 123)
     sender = _send_in_background(client, data)
-    _receive(server, path, 1000, data)
+    _receive(server, path, 1000, data, receive=receive)
     sender.join(10)
     with open(path, "rb") as fh:
         stored = fh.read()
@@ -63,7 +66,7 @@ def test_aligned_stretches_go_around_the_page_cache_and_only_the_edges_through_i
     server, client = pair
     path = str(tmp_path / "assembly")
     probe = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
-    supported = direct_io._set_direct(probe, True)
+    supported = socket_to_file._set_direct(probe, True)
     os.close(probe)
     if not supported:
         pytest.skip("this filesystem refuses O_DIRECT")
@@ -74,7 +77,7 @@ def test_aligned_stretches_go_around_the_page_cache_and_only_the_edges_through_i
         writes.append((offset, len(data), bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT)))
         return real_pwrite(fd, data, offset)
 
-    monkeypatch.setattr(direct_io.os, "pwrite", spy)
+    monkeypatch.setattr(socket_to_file.os, "pwrite", spy)
     data = os.urandom(2 * BUFFER_SIZE + 777)
     sender = _send_in_background(client, data)
     _receive(server, path, 300, data)
@@ -90,7 +93,7 @@ def test_aligned_stretches_go_around_the_page_cache_and_only_the_edges_through_i
 
 def test_where_o_direct_is_unavailable_the_bytes_still_land(pair, tmp_path, monkeypatch):
     server, client = pair
-    monkeypatch.setattr(direct_io, "_O_DIRECT", 0)
+    monkeypatch.setattr(socket_to_file, "_O_DIRECT", 0)
     data = os.urandom(ALIGN * 3 + 5)
     sender = _send_in_background(client, data)
     _receive(server, str(tmp_path / "f"), 0, data)
@@ -98,19 +101,21 @@ def test_where_o_direct_is_unavailable_the_bytes_still_land(pair, tmp_path, monk
     assert (tmp_path / "f").read_bytes() == data
 
 
-def test_a_peer_that_stops_early_is_a_connection_error(pair, tmp_path):
+@pytest.mark.parametrize("receive", [receive_direct, receive_spliced], ids=["direct", "cache"])
+def test_a_peer_that_stops_early_is_a_connection_error(pair, tmp_path, receive):
     server, client = pair
     sender = _send_in_background(client, os.urandom(10_000))
     with pytest.raises(ConnectionError, match="bytes short"):
-        _receive(server, str(tmp_path / "f"), 0, b"\0" * 20_000)
+        _receive(server, str(tmp_path / "f"), 0, b"\0" * 20_000, receive=receive)
     sender.join(10)
 
 
-def test_a_peer_that_goes_quiet_is_a_timeout(pair, tmp_path):
+@pytest.mark.parametrize("receive", [receive_direct, receive_spliced], ids=["direct", "cache"])
+def test_a_peer_that_goes_quiet_is_a_timeout(pair, tmp_path, receive):
     server, client = pair
     client.sendall(b"x" * 10)  # and then nothing, with the connection left open
     with pytest.raises(TimeoutError, match="no body bytes"):
-        _receive(server, str(tmp_path / "f"), 0, b"\0" * 20, timeout=0.2)
+        _receive(server, str(tmp_path / "f"), 0, b"\0" * 20, timeout=0.2, receive=receive)
 
 
 def test_direct_writes_refused_at_write_time_fall_back_to_the_page_cache(pair, tmp_path, monkeypatch):
@@ -122,9 +127,26 @@ def test_direct_writes_refused_at_write_time_fall_back_to_the_page_cache(pair, t
             raise OSError(22, "Invalid argument")
         return real_pwrite(fd, data, offset)
 
-    monkeypatch.setattr(direct_io.os, "pwrite", refuse_direct)
+    monkeypatch.setattr(socket_to_file.os, "pwrite", refuse_direct)
     data = os.urandom(BUFFER_SIZE + ALIGN + 9)
     sender = _send_in_background(client, data)
     _receive(server, str(tmp_path / "f"), 0, data)
     sender.join(10)
     assert (tmp_path / "f").read_bytes() == data
+
+
+def test_each_way_is_measured_first_then_the_faster_one_wins_with_the_other_tried_every_few_parts():
+    chooser = ModeChooser(explore_every=4)
+    if chooser.modes != ("cache", "direct"):
+        pytest.skip("no os.splice here: every part goes direct")
+    first = chooser.pick()
+    chooser.record(first, 100, 1.0)
+    second = chooser.pick()
+    assert {first, second} == {"cache", "direct"}
+    chooser.record(second, 100, 1.0)
+    chooser.record("direct", 10_000, 1.0)  # direct is now much faster
+    picks = [chooser.pick() for _ in range(8)]  # parts 3..10: 4 and 8 try the slower way
+    assert picks.count("cache") == 2 and picks.count("direct") == 6
+    for _ in range(20):  # the page cache becomes the faster way: the average follows
+        chooser.record("cache", 50_000, 1.0)
+    assert [chooser.pick() for _ in range(3)].count("cache") >= 2

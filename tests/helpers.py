@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -83,3 +84,26 @@ def wait_for_state(hook, ref, states, timeout: float = 15.0) -> dict[str, Any]:
         return run if run["state"] in states else None
 
     return wait_for(reached, timeout, what=f"run {ref} in {sorted(states)}")
+
+
+# -- the emulator's own view of a test: its request log and its fault injection --------------------------
+def request_log_end(hook) -> int:
+    """Where the emulator's request log ends now: pass it to :func:`requests_since` to read what came after."""
+    return hook.call("GET", "/_emulator/requests", params={"since": 2**62})["next"]
+
+
+def requests_since(hook, mark: int) -> list[dict[str, Any]]:
+    """What the emulator answered since ``mark``, in arrival order (``method``, ``path``, ``template``,
+    ``status``, ...): what a client really sent, whatever it counts itself."""
+    return hook.call("GET", "/_emulator/requests", params={"since": mark})["requests"]
+
+
+@contextlib.contextmanager
+def injected_faults(hook, *rules: dict[str, Any]) -> Iterator[None]:
+    """The emulator answers as ``rules`` say (``POST /_emulator/faults``) inside the block, and normally
+    again after it, even when the block fails (the session's emulator is shared by later tests)."""
+    hook.call("POST", "/_emulator/faults", json={"seed": 0, "rules": list(rules)})
+    try:
+        yield
+    finally:
+        hook.call("DELETE", "/_emulator/faults")

@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from civis_emulator.app import create_app
+from civis_emulator.warehouse import Warehouse
 from tests.unit.emulator.emu_unit_helpers import AUTH, KEY, assert_no_contract_violations
 
 
@@ -19,3 +20,11 @@ def app():
 def client(app):
     with TestClient(app, headers=AUTH) as c:
         yield c
+
+
+@pytest.fixture
+def wh():
+    """A warehouse in memory, for the warehouse's own tests (no app around it)."""
+    warehouse = Warehouse(None)
+    yield warehouse
+    warehouse.close()

@@ -7,17 +7,9 @@ import gzip
 
 import pytest
 
-from civis_emulator.warehouse import Warehouse
 from civis_emulator.warehouse.charsets import NotUtf8Error, copy_as_utf8, detect_charset
 
 TEXT = "id,name\n1,caf\u00e9\n2,na\u00efve\n"
-
-
-@pytest.fixture
-def wh():
-    warehouse = Warehouse(None)
-    yield warehouse
-    warehouse.close()
 
 
 def write(tmp_path, data: bytes, name: str = "in.csv") -> str:

@@ -16,13 +16,6 @@ PEOPLE = "id,name,score\n1,alice,1.5\n2,bob,2.25\n3,carol,-7.0\n"
 
 
 @pytest.fixture
-def wh():
-    warehouse = Warehouse(None)
-    yield warehouse
-    warehouse.close()
-
-
-@pytest.fixture
 def csv_file(tmp_path):
     counter = iter(range(10_000))
 

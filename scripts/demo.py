@@ -43,7 +43,7 @@ def summarise_dag_run(line: str) -> str:
 
 def main() -> int:
     from airflow_civis.testing import run_dag_test
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     api_key = "demo-" + secrets.token_hex(8)
     with tempfile.TemporaryDirectory(prefix="civis-demo-") as tmp:

@@ -18,7 +18,8 @@ import threading
 
 import uvicorn
 
-from .server import HOST, READY_PREFIX, bind_socket, build_app, uvicorn_config
+from .process import HOST, READY_PREFIX
+from .server import bind_socket, build_app, uvicorn_config
 
 
 class _Server(uvicorn.Server):

@@ -1,5 +1,5 @@
-"""Run the emulator on 127.0.0.1: in a background thread (:class:`EmulatorServer`) or in a subprocess
-(:func:`start_emulator_process` / :func:`stop_emulator_process`, for ``airflow dags test`` runs).
+"""Run the emulator on 127.0.0.1 in a background thread of this process (:class:`EmulatorServer`); in a
+subprocess, see :mod:`civis_emulator.process`.
 
     with EmulatorServer(api_key="test-key") as server:
         requests.get(server.base_url + "/users/me", headers={"Authorization": "Bearer test-key"})
@@ -7,20 +7,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import uvicorn
 
 from .app import create_app
-
-HOST = "127.0.0.1"
-READY_PREFIX = "civis-emulator ready at "
+from .process import HOST
 
 
 def bind_socket(port: int = 0, host: str = HOST) -> socket.socket:
@@ -98,51 +92,3 @@ class EmulatorServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def start_emulator_process(api_key: str, data_dir: str | None = None, *, port: int = 0,
-                           timeout: float = 60.0, pessimistic: bool = False) -> tuple[subprocess.Popen, str]:
-    """Start ``civis-emulator`` in a subprocess and return it with its base URL once it is ready.
-
-    The key goes through the environment (``CIVIS_API_KEY``), not the command line.
-    """
-    cmd = [sys.executable, "-m", "civis_emulator.cli", "--port", str(port)]
-    if data_dir:
-        cmd += ["--data-dir", data_dir]
-    if pessimistic:
-        cmd.append("--pessimistic")
-    env = dict(os.environ, CIVIS_API_KEY=api_key, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    found: list[str] = []
-    ready = threading.Event()
-
-    stdout = proc.stdout
-    assert stdout is not None  # stdout=PIPE
-
-    def read_stdout() -> None:
-        for raw in iter(stdout.readline, b""):  # keep draining so the pipe never fills
-            line = raw.decode("utf-8", errors="replace")
-            m = re.search(re.escape(READY_PREFIX) + r"(\S+)", line)
-            if m and not ready.is_set():
-                found.append(m.group(1))
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read_stdout, daemon=True).start()
-    if not ready.wait(timeout) or not found:
-        stop_emulator_process(proc)
-        raise RuntimeError(f"the civis-emulator process did not become ready (exit code {proc.poll()})")
-    return proc, found[0]
-
-
-def stop_emulator_process(proc: subprocess.Popen, timeout: float = 15.0) -> int | None:
-    """Terminate (SIGTERM) and wait; kill if it does not stop within ``timeout``. Returns the exit code."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return proc.returncode

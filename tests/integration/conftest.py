@@ -9,10 +9,6 @@ messages then reach the logs that are scanned); the other DAGs run without fault
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +18,7 @@ import requests
 
 from airflow_civis.testing import run_dag_test
 from airflow_civis.testing.dagrun import DagTestResult
+from civis_emulator.process import start_emulator_process, stop_emulator_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "zz-SECRET-civis-key-8d41c2f07b-zz"
@@ -51,38 +48,17 @@ class ExamplesEmulator:
 
 @pytest.fixture(scope="session")
 def examples_emulator(tmp_path_factory):
-    """The emulator as a process, as ``make demo`` runs it, with its output kept (``start_emulator_process``
-    discards it)."""
-    data = tmp_path_factory.mktemp("emu-examples")
-    env = dict(os.environ, CIVIS_API_KEY=SECRET, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "civis_emulator.cli", "--port", "0", "--data-dir",
-                             str(data)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    """The emulator as a process, as ``make demo`` runs it, with its output kept (for the secrets scan)."""
     lines: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        for line in proc.stdout:  # type: ignore[union-attr]
-            lines.append(line)
-            if "ready at " in line:
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    proc, base_url = start_emulator_process(SECRET, data_dir=str(tmp_path_factory.mktemp("emu-examples")),
+                                            output=lines)
     try:
-        assert ready.wait(60), "".join(lines)
-        base_url = next(line for line in lines if "ready at " in line).split("ready at ", 1)[1].strip()
         yield ExamplesEmulator(base_url, lines)
         from tests.contract_plugin import collect_contract_report
 
         collect_contract_report(base_url, SECRET)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_emulator_process(proc)
 
 
 @pytest.fixture(scope="session")

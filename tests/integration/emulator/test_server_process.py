@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from civis_emulator.server import EmulatorServer, start_emulator_process, stop_emulator_process
+from civis_emulator.process import start_emulator_process, stop_emulator_process
+from civis_emulator.server import EmulatorServer
 from tests.integration.emulator.emu_integration_helpers import KEY
 
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -291,7 +291,7 @@ def api(base_url: str, path: str):
 
 @pytest.mark.slow
 def test_yaml_quickstart_runs_in_airflow(tmp_path):
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     proc, base_url = start_emulator_process(API_KEY, data_dir=str(tmp_path / "emulator"))
     try:
@@ -323,7 +323,7 @@ def test_yaml_quickstart_runs_in_airflow(tmp_path):
 def test_yaml_data_ml_runs_in_airflow(tmp_path):
     """Query, upload, import, table sensor, CivisML train + score, geocode, CASS, export, download: one DAG
     written in YAML, run by ``airflow dags test`` against an emulator process."""
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     proc, base_url = start_emulator_process(API_KEY, data_dir=str(tmp_path / "emulator"))
     try:

@@ -238,7 +238,7 @@ def main() -> int:
     parser.add_argument("--csv-bytes", type=int, default=10 ** 9, help="0 skips the CSV import")
     parser.add_argument("--repeat", type=int, default=1, help="full-size rounds; figures are their medians")
     opts = parser.parse_args()
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     figures: dict = {"file_bytes": opts.file_bytes, "csv_bytes": opts.csv_bytes, "repeat": opts.repeat}
     with tempfile.TemporaryDirectory(prefix="civis-bench-") as tmp:

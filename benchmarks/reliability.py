@@ -63,7 +63,7 @@ def run_scenario(runs: int, dags: list[str], error_rate: float, drop_rate: float
                  task_retries: int = 0) -> dict:
     from airflow_civis.testing import run_dag_test
     from civis_emulator.faults import standard_profile
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     # Airflow task retries off by default: the provider's own retries must carry every run on their own.
     retries_env = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": str(task_retries)}

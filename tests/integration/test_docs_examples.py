@@ -108,7 +108,7 @@ def _table_rows(base_url: str, table: str) -> int:
 def test_doc_examples_run_in_airflow(tmp_path):
     """Upload + import (with upsert), query + export (split, gzip), query + CivisML train + predict: three
     doc examples at once (each its own AIRFLOW_HOME), the rest are parse-checked above."""
-    from civis_emulator.server import start_emulator_process, stop_emulator_process
+    from civis_emulator.process import start_emulator_process, stop_emulator_process
 
     proc, base_url = start_emulator_process(API_KEY, data_dir=str(tmp_path / "emulator"))
     try:
